@@ -1,0 +1,1 @@
+"""The Alexa layer: request verification, envelope parsing and ask-sdk-core handlers."""

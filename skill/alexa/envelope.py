@@ -1,0 +1,187 @@
+"""Turns a raw request body into ask-sdk-core's RequestEnvelope, defensively.
+
+Alexa's JSON grows over time: new request types, new enum values, new fields. The SDK's
+serializer refuses an unknown enum value or discriminator outright, so before handing the
+payload over we walk the SDK's own type metadata and drop only the values it could not read.
+A body that Alexa would never send (not JSON, too big, no request) is refused instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from importlib import import_module
+from typing import Any
+
+from ask_sdk_core.exceptions import SerializationException
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_model import RequestEnvelope
+from ask_sdk_model.request import Request
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024
+_LIST = re.compile(r"^list\[(.*)\]$")
+_DICT = re.compile(r"^dict\(([^,]*), (.*)\)$")
+_PRIMITIVES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
+_MAX_DEPTH = 40
+
+
+class EnvelopeError(ValueError):
+    """The body is not something Alexa would send; answered with 400."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A decoded request: the raw JSON (for verification and events) and the SDK model.
+
+    `model` is None when the request type is one this SDK version does not know.
+    """
+
+    raw: dict[str, Any]
+    model: RequestEnvelope | None
+
+    @property
+    def request_type(self) -> str:
+        """The request's type string, as sent."""
+        return str(self.raw["request"]["type"])
+
+
+def decode(body: bytes) -> dict[str, Any]:
+    """Parses and shape-checks the body; raises EnvelopeError for what Alexa never sends."""
+    if len(body) > MAX_BODY_BYTES:
+        raise EnvelopeError("body too large")
+    try:
+        raw = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise EnvelopeError("body is not JSON") from None
+    if not isinstance(raw, dict):
+        raise EnvelopeError("body is not a JSON object")
+    request = raw.get("request")
+    if not isinstance(request, dict) or not isinstance(request.get("type"), str):
+        raise EnvelopeError("missing request")
+    system = raw.get("context", {}).get("System") if isinstance(raw.get("context"), dict) else None
+    if not isinstance(system, dict):
+        raise EnvelopeError("missing context.System")
+    application = system.get("application")
+    user = system.get("user")
+    if not isinstance(application, dict) or not isinstance(application.get("applicationId"), str):
+        raise EnvelopeError("missing application id")
+    if not isinstance(user, dict) or not isinstance(user.get("userId"), str) or not user["userId"]:
+        raise EnvelopeError("missing user id")
+    return raw
+
+
+def to_model(raw: dict[str, Any], serializer: DefaultSerializer) -> Envelope:
+    """Builds the SDK model, leaving out values the SDK cannot read."""
+    if Request.discriminator_value_class_map.get(raw["request"]["type"]) is None:
+        return Envelope(raw=raw, model=None)
+    cleaned = _clean(raw, "ask_sdk_model.request_envelope.RequestEnvelope", "$", 0)
+    try:
+        model = serializer.deserialize(json.dumps(cleaned), RequestEnvelope)
+    except SerializationException as error:
+        raise EnvelopeError("request could not be read") from error
+    return Envelope(raw=raw, model=model)
+
+
+def _load(class_path: str) -> Any:
+    module_name, _, class_name = class_path.rpartition(".")
+    return getattr(import_module(module_name), class_name)
+
+
+_DROP = object()
+
+
+def _clean(value: Any, type_name: str, path: str, depth: int) -> Any:
+    """Returns value shaped for type_name, or _DROP when the SDK could not read it."""
+    if value is None:
+        return None
+    if depth > _MAX_DEPTH:
+        return _DROP
+    if type_name.startswith(("list[", "dict(")):
+        return _clean_container(value, type_name, path, depth)
+    if type_name in _PRIMITIVES:
+        return _primitive(value, _PRIMITIVES[type_name])
+    if type_name == "object":
+        return value
+    if type_name in {"datetime", "date"}:
+        return value if isinstance(value, str) and _is_datetime(value) else _DROP
+    try:
+        cls = _load(type_name)
+    except (ImportError, AttributeError, ValueError):
+        return _DROP
+    if isinstance(cls, type) and issubclass(cls, Enum):
+        if value in {member.value for member in cls}:
+            return value
+        log.info("unknown %s value at %s dropped", cls.__name__, path)
+        return _DROP
+    if not hasattr(cls, "deserialized_types"):
+        return value
+    return _clean_model(value, cls, path, depth)
+
+
+def _clean_container(value: Any, type_name: str, path: str, depth: int) -> Any:
+    """Cleans every element of a list[...] or dict(str, ...) value."""
+    if (match := _LIST.match(type_name)) is not None:
+        if not isinstance(value, list):
+            return _DROP
+        items = (_clean(item, match.group(1).strip(), f"{path}[]", depth + 1) for item in value)
+        return [item for item in items if item is not _DROP]
+    if (match := _DICT.match(type_name)) is not None and isinstance(value, dict):
+        cleaned = {
+            str(key): _clean(item, match.group(2).strip(), f"{path}.{key}", depth + 1)
+            for key, item in value.items()
+        }
+        return {key: item for key, item in cleaned.items() if item is not _DROP}
+    return _DROP
+
+
+def _clean_model(value: Any, cls: Any, path: str, depth: int) -> Any:
+    """Cleans an SDK model's fields, resolving its subtype by discriminator first."""
+    if not isinstance(value, dict):
+        return _DROP
+    if hasattr(cls, "get_real_child_model"):
+        key = getattr(cls, "json_discriminator_key", "type")
+        child = cls.discriminator_value_class_map.get(value.get(key)) if key in value else None
+        if child is None:
+            log.info("unknown %s type at %s dropped", cls.__name__, path)
+            return _DROP
+        cls = _load(child)
+    attribute_map: dict[str, str] = getattr(cls, "attribute_map", {})
+    json_to_type = {
+        attribute_map.get(name, name): type_ for name, type_ in cls.deserialized_types.items()
+    }
+    result: dict[str, Any] = {}
+    # Fields this SDK version does not know are left out: handlers never read them,
+    # and the SDK would otherwise set them as arbitrary attributes on its models.
+    for key, item in value.items():
+        if key in json_to_type:
+            cleaned_item = _clean(item, json_to_type[key], f"{path}.{key}", depth + 1)
+            if cleaned_item is not _DROP:
+                result[key] = cleaned_item
+    return result
+
+
+def _primitive(value: Any, kind: type) -> Any:
+    if kind is bool:
+        return value if isinstance(value, bool) else _DROP
+    if kind is str:
+        return value if isinstance(value, str) else _DROP
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return _DROP
+    try:
+        return kind(value)
+    except (TypeError, ValueError, OverflowError):
+        return _DROP
+
+
+def _is_datetime(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True

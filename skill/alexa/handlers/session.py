@@ -1,0 +1,161 @@
+"""Launch, help, stop, fallback and the session's edges."""
+
+from __future__ import annotations
+
+import logging
+
+from ask_sdk_core.dispatch_components import AbstractExceptionHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import Response
+
+from skill.alexa import request
+from skill.alexa.handlers import Handler
+from skill.alexa.responses import ask, silent, speech, tell
+from skill.store import StorageError, repo
+
+log = logging.getLogger(__name__)
+
+SPEAKING_TYPES = frozenset({"LaunchRequest", "IntentRequest"})
+
+
+def _intent_in(handler_input: HandlerInput, *names: str) -> bool:
+    return request.intent_name(handler_input) in names
+
+
+class LaunchHandler(Handler):
+    """Opens the skill: the one-time note on first use, a neutral welcome after that."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return request.request_type(handler_input) == "LaunchRequest"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        say = speech(handler_input)
+        key = self.services.keys.key(request.user_id(handler_input))
+        now = self.services.clock()
+        with self.services.db.transaction() as session:
+            person = repo.person_for(session, key, now)
+            first_visit = not person.disclaimer_heard
+            person.disclaimer_heard = True
+            person.last_visit_at = now
+            unfinished = repo.all_progress(session, person)
+        if first_visit:
+            text = f"{say('disclaimer')} {say('welcome_first')}"
+        else:
+            lesson = next(
+                (
+                    item
+                    for row in unfinished
+                    if not row.completed
+                    and (item := self.services.library.get(row.content_id)) is not None
+                    and item.kind == "lesson"
+                ),
+                None,
+            )
+            text = (
+                say("welcome_back_lesson", title=lesson.title)
+                if lesson is not None
+                else say("welcome_back")
+            )
+        return ask(handler_input, text, say("welcome_reprompt"))
+
+
+class HelpHandler(Handler):
+    """Says what the skill can do, with examples."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return _intent_in(handler_input, "AMAZON.HelpIntent")
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        say = speech(handler_input)
+        request.session_attributes(handler_input).pop("expecting", None)
+        return ask(handler_input, say("help"), say("help_reprompt"))
+
+
+class StopHandler(Handler):
+    """Stop and cancel end at once, with one kind sentence and no "are you sure"."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return _intent_in(handler_input, "AMAZON.StopIntent", "AMAZON.CancelIntent")
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return tell(handler_input, speech(handler_input)("goodbye"))
+
+
+class NavigateHomeHandler(Handler):
+    """Going home on a screen device ends the skill quietly."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return _intent_in(handler_input, "AMAZON.NavigateHomeIntent")
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return tell(handler_input, speech(handler_input)("goodbye"))
+
+
+class FallbackHandler(Handler):
+    """Out-of-domain speech: says what is possible instead of repeating the question."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return _intent_in(handler_input, "AMAZON.FallbackIntent")
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        say = speech(handler_input)
+        return ask(handler_input, say("fallback"), say("fallback_reprompt"))
+
+
+class SessionEndedHandler(Handler):
+    """The session closed (user silence, error, or exit): nothing may be spoken."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return request.request_type(handler_input) == "SessionEndedRequest"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        reason = getattr(handler_input.request_envelope.request, "reason", None)
+        log.info("session ended: %s", getattr(reason, "value", "unknown"))
+        return silent(handler_input)
+
+
+class UnhandledIntentHandler(Handler):
+    """Any intent nothing else took (from a newer model, say): a polite pointer to help."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return request.request_type(handler_input) in SPEAKING_TYPES
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        log.info("unhandled intent: %s", request.intent_name(handler_input))
+        say = speech(handler_input)
+        return ask(handler_input, say("fallback"), say("fallback_reprompt"))
+
+
+class QuietHandler(Handler):
+    """Any other request (events, future types): answered empty, never with speech."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        log.info("request answered empty: %s", request.request_type(handler_input))
+        return silent(handler_input)
+
+
+class ErrorHandler(AbstractExceptionHandler):
+    """The one catch-all: kind speech where speech is allowed, silence elsewhere; cannot fail."""
+
+    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
+        kind = "unknown"
+        try:
+            kind = request.request_type(handler_input)
+            if isinstance(exception, StorageError):
+                log.warning("storage unavailable while handling %s", kind)
+            else:
+                log.error("error handling %s: %s", kind, type(exception).__name__, exc_info=True)
+            if kind not in SPEAKING_TYPES:
+                return silent(handler_input)
+            say = speech(handler_input)
+            key = "storage_error_read" if isinstance(exception, StorageError) else "error"
+            return ask(handler_input, say(key), say("help_reprompt"))
+        except Exception:  # the last line of defence must not raise
+            log.exception("error handler failed for %s", kind)
+            return silent(handler_input)

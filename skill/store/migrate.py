@@ -1,0 +1,34 @@
+"""Alembic migrations, run programmatically so no alembic.ini is needed."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from skill.store.db import Database
+
+
+def alembic_config(database: Database) -> Config:
+    """An Alembic config pointing at our migrations and the given database."""
+    config = Config()
+    config.set_main_option("script_location", "skill.store:migrations")
+    config.attributes["engine"] = database.engine
+    return config
+
+
+def upgrade(database: Database, revision: str = "head") -> None:
+    """Brings the schema up to `revision` (the newest by default)."""
+    command.upgrade(alembic_config(database), revision)
+
+
+def downgrade(database: Database, revision: str) -> None:
+    """Takes the schema back to `revision`."""
+    command.downgrade(alembic_config(database), revision)
+
+
+def current(database: Database) -> str | None:
+    """The revision the database is at, or None before the first migration."""
+    from alembic.runtime.migration import MigrationContext
+
+    with database.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

@@ -1,0 +1,195 @@
+"""Repository functions. Each takes a Session; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from skill.store.models import Glimmer, Person, Preferences, Progress
+
+
+def find_person(session: Session, user_key: str) -> Person | None:
+    """The person with this keyed id, if they have used the skill before."""
+    return session.scalars(select(Person).where(Person.user_key == user_key)).one_or_none()
+
+
+def person_for(session: Session, user_key: str, now: datetime) -> Person:
+    """The person with this keyed id, created on first use (safe when workers race)."""
+    person = find_person(session, user_key)
+    if person is not None:
+        return person
+    values = {"user_key": user_key, "created_at": now, "disclaimer_heard": False}
+    insert = (
+        postgresql.insert(Person)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert(Person)
+    )
+    session.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["user_key"]))
+    person = find_person(session, user_key)
+    assert person is not None  # inserted above or by a concurrent request
+    return person
+
+
+def preferences(session: Session, person: Person) -> Preferences:
+    """The person's preferences row, created with defaults on first use."""
+    prefs = session.get(Preferences, person.id)
+    if prefs is None:
+        prefs = Preferences(person_id=person.id, offer_linger=True)
+        session.add(prefs)
+        session.flush()
+    return prefs
+
+
+def delete_person(session: Session, user_key: str) -> bool:
+    """Deletes a person and, through the cascade, everything stored about them."""
+    person = find_person(session, user_key)
+    if person is None:
+        return False
+    for table in (Glimmer, Preferences, Progress):
+        session.execute(delete(table).where(table.person_id == person.id))
+    session.execute(delete(Person).where(Person.id == person.id))
+    return True
+
+
+def add_glimmer(
+    session: Session, person: Person, text: str, senses: Sequence[str], now: datetime
+) -> Glimmer:
+    """Stores one glimmer as said, with its sense tags."""
+    glimmer = Glimmer(person_id=person.id, text=text, senses=",".join(senses), created_at=now)
+    session.add(glimmer)
+    session.flush()
+    return glimmer
+
+
+def latest_glimmer(session: Session, person: Person) -> Glimmer | None:
+    """The most recently logged glimmer."""
+    return session.scalars(
+        select(Glimmer)
+        .where(Glimmer.person_id == person.id)
+        .order_by(Glimmer.created_at.desc(), Glimmer.id.desc())
+        .limit(1)
+    ).first()
+
+
+def glimmers_between(
+    session: Session,
+    person: Person,
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int,
+    offset: int = 0,
+    sense: str | None = None,
+) -> list[Glimmer]:
+    """Glimmers logged in [start, end), newest first, optionally with one sense tag."""
+    query = (
+        select(Glimmer)
+        .where(Glimmer.person_id == person.id)
+        .where(Glimmer.created_at >= start, Glimmer.created_at < end)
+    )
+    if sense is not None:
+        query = query.where(
+            (Glimmer.senses == sense)
+            | Glimmer.senses.startswith(f"{sense},")
+            | Glimmer.senses.endswith(f",{sense}")
+            | Glimmer.senses.contains(f",{sense},")
+        )
+    query = query.order_by(Glimmer.created_at.desc(), Glimmer.id.desc())
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def count_between(
+    session: Session, person: Person, start: datetime, end: datetime, sense: str | None = None
+) -> int:
+    """How many glimmers fall in [start, end), optionally with one sense tag."""
+    query = select(func.count(Glimmer.id)).where(
+        Glimmer.person_id == person.id, Glimmer.created_at >= start, Glimmer.created_at < end
+    )
+    if sense is not None:
+        query = query.where(
+            (Glimmer.senses == sense)
+            | Glimmer.senses.startswith(f"{sense},")
+            | Glimmer.senses.endswith(f",{sense}")
+            | Glimmer.senses.contains(f",{sense},")
+        )
+    return int(session.scalar(query) or 0)
+
+
+def random_glimmer(
+    session: Session,
+    person: Person,
+    start: datetime,
+    end: datetime,
+    *,
+    chooser: random.Random,
+    sense: str | None = None,
+) -> Glimmer | None:
+    """One glimmer from [start, end) at random: count, then offset (no full scan)."""
+    total = count_between(session, person, start, end, sense)
+    if total == 0:
+        return None
+    found = glimmers_between(
+        session, person, start, end, limit=1, offset=chooser.randrange(total), sense=sense
+    )
+    return found[0] if found else None
+
+
+def count_glimmers(session: Session, person: Person) -> int:
+    """The plain total of glimmers a person has logged."""
+    return int(
+        session.scalar(select(func.count(Glimmer.id)).where(Glimmer.person_id == person.id)) or 0
+    )
+
+
+def delete_glimmer(session: Session, person: Person, glimmer_id: int) -> bool:
+    """Deletes one glimmer of this person; False when it is not theirs or already gone."""
+    result = session.execute(
+        delete(Glimmer).where(Glimmer.id == glimmer_id, Glimmer.person_id == person.id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def progress_for(session: Session, person: Person, content_id: str) -> Progress | None:
+    """The stored progress of one practice or lesson."""
+    return session.scalars(
+        select(Progress).where(Progress.person_id == person.id, Progress.content_id == content_id)
+    ).one_or_none()
+
+
+def all_progress(session: Session, person: Person) -> list[Progress]:
+    """Every progress row of a person, most recently touched first."""
+    return list(
+        session.scalars(
+            select(Progress)
+            .where(Progress.person_id == person.id)
+            .order_by(Progress.updated_at.desc(), Progress.id.desc())
+        )
+    )
+
+
+def save_progress(
+    session: Session,
+    person: Person,
+    *,
+    content_id: str,
+    token: str,
+    offset_ms: int,
+    completed: bool,
+    now: datetime,
+) -> Progress:
+    """Records where playback of one item stands, creating the row on first play."""
+    progress = progress_for(session, person, content_id)
+    if progress is None:
+        progress = Progress(person_id=person.id, content_id=content_id, completed=False)
+        session.add(progress)
+    progress.token = token
+    progress.offset_ms = max(0, offset_ms)
+    progress.completed = progress.completed or completed
+    progress.updated_at = now
+    session.flush()
+    return progress

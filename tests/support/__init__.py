@@ -1,0 +1,1 @@
+"""Test support: real Alexa envelopes, a frozen clock and local stand-ins for Amazon."""
