@@ -18,6 +18,7 @@ from skill.store.db import Database
 from skill.store.migrate import upgrade
 from tests.support.alexa import SKILL_ID, AlexaActions
 from tests.support.clock import FrozenClock
+from tests.support.settings_api import SettingsApi, settings_api_server
 
 POSTGRES_URL = os.environ.get("GLIMMERS_TEST_POSTGRES_URL", "")
 
@@ -126,27 +127,24 @@ def library() -> Library:
     return parse_manifest(LIBRARY_MANIFEST)
 
 
-class TimeZones:
-    """Answers the Settings API question from a dict, and counts the calls."""
-
-    def __init__(self) -> None:
-        self.zones: dict[str, str] = {}
-        self.calls = 0
-
-    def __call__(self, endpoint: str, token: str, device_id: str) -> str | None:
-        self.calls += 1
-        return self.zones.get(device_id)
+@pytest.fixture(scope="session")
+def settings_api() -> Iterator[SettingsApi]:
+    """A local Settings API stand-in; devices in tests point their apiEndpoint at it."""
+    with settings_api_server() as api:
+        yield api
 
 
 @pytest.fixture
-def time_zones() -> TimeZones:
-    """A Settings API stand-in for tests that don't exercise the HTTP call itself."""
-    return TimeZones()
+def time_zones(settings_api: SettingsApi) -> Iterator[SettingsApi]:
+    """The Settings API stand-in, reset for each test."""
+    settings_api.zones.clear()
+    settings_api.calls = 0
+    settings_api.status = 200
+    yield settings_api
 
 
 @pytest.fixture
-def make_app(clock: FrozenClock, library: Library, time_zones: TimeZones,
-             tmp_path: Path) -> Any:
+def make_app(clock: FrozenClock, library: Library, tmp_path: Path) -> Any:
     """Builds an app on a given database with verification off, unless overridden."""
 
     def make(database: Database, **overrides: Any) -> Flask:
@@ -158,7 +156,6 @@ def make_app(clock: FrozenClock, library: Library, time_zones: TimeZones,
             "database": database,
             "clock": clock,
             "library": library,
-            "time_zone_fetcher": time_zones,
         }
         config.update(overrides)
         app = create_app(config)
@@ -176,6 +173,9 @@ def app(make_app: Any, database: Database) -> Flask:
 
 
 @pytest.fixture
-def alexa(app: Flask, clock: FrozenClock) -> AlexaActions:
+def alexa(app: Flask, clock: FrozenClock, time_zones: SettingsApi) -> AlexaActions:
     """An Alexa stand-in talking to the app through POST /alexa."""
-    return AlexaActions(client=app.test_client(), clock=clock)
+    actions = AlexaActions(client=app.test_client(), clock=clock)
+    actions.device.api_endpoint = time_zones.url
+    actions.device.api_token = time_zones.token
+    return actions

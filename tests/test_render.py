@@ -75,7 +75,7 @@ class FailingEngine(EspeakEngine):
 
 
 def test_render_writes_alexa_ready_mp3s_and_the_manifest(source: Path, out: Path) -> None:
-    """A render produces 24 kHz, 48 kbps CBR MPEG-2 layer III files and a manifest describing them."""
+    """A render makes 24 kHz, 48 kbps CBR MPEG-2 layer III files and a manifest describing them."""
     result = espeak(source, out)
     assert "rendered 3, reused 0, failed 0" in result.output
     data = manifest(out)
@@ -83,7 +83,7 @@ def test_render_writes_alexa_ready_mp3s_and_the_manifest(source: Path, out: Path
     items = {e["id"]: e for e in data["items"]}  # type: ignore[attr-defined]
     assert set(items) == {"tiny-listening", "tiny-lesson", "tiny-linger"}
     for entry in items.values():
-        assert FIELDS <= set(entry)
+        assert set(entry) >= FIELDS
         facts = probe(out / entry["file"])
         assert (facts.codec, facts.sample_rate, facts.bit_rate) == ("mp3", 24_000, 48_000)
         assert (facts.mpeg_version, facts.mpeg_layer) == ("2", 3) and facts.constant_bitrate
@@ -293,3 +293,28 @@ def test_a_clip_longer_than_alexa_allows_is_refused(source: Path, out: Path) -> 
     result = run(source, out, "--engine", "espeak")
     assert result.exit_code == 1 and "must stay under 240 s" in result.output
     assert not out.exists()
+
+
+def test_the_running_skill_accepts_the_manifest(source: Path, out: Path) -> None:
+    """The manifest is the contract: the skill's own reader loads it with every item intact."""
+    from skill.guide.library import load_library as load_catalog
+
+    espeak(source, out)
+    catalog = load_catalog(out)
+    assert catalog.available and {item.id for item in catalog.items} == {
+        "tiny-listening", "tiny-lesson", "tiny-linger"
+    }
+    lesson = catalog.get("tiny-lesson")
+    assert lesson is not None and lesson.order == 1 and lesson.sources == ("Dana 2018",)
+    assert all((out / item.file).is_file() for item in catalog.items)
+
+
+def test_check_works_on_a_host_without_sources(source: Path, out: Path, tmp_path: Path) -> None:
+    """`--check` verifies a copied build folder on its own when no sources are present."""
+    espeak(source, out)
+    served = Path(shutil.copytree(out, tmp_path / "served"))
+    result = run(tmp_path / "no-sources", served, "--check")
+    assert result.exit_code == 0, result.output
+    assert "without comparing it to sources" in result.output
+    (served / "manifest.json").unlink()
+    assert run(tmp_path / "no-sources", served, "--check").exit_code == 1

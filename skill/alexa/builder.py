@@ -5,7 +5,7 @@ from __future__ import annotations
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import SkillBuilder
 
-from skill.alexa.handlers import session
+from skill.alexa.handlers import journal, playback, practice, session
 from skill.services import Services
 
 
@@ -16,6 +16,36 @@ def build_skill(services: Services) -> CustomSkill:
         # Session edges.
         session.LaunchHandler(services),
         session.SessionEndedHandler(services),
+        # Journal: logging, the body, lingering, recall, deletion, privacy.
+        journal.LogGlimmerHandler(services),
+        journal.RecordShiftHandler(services),
+        journal.LingerPreferenceHandler(services),
+        journal.NothingTodayHandler(services),
+        journal.ReadGlimmerHandler(services),
+        journal.RecallPeriodHandler(services),
+        journal.CountGlimmersHandler(services),
+        journal.DeleteLastHandler(services),
+        journal.DeleteAllHandler(services),
+        journal.PrivacyHandler(services),
+        # Yes and no, answering the question this session last asked.
+        journal.AnswerHandler(services),
+        # Practice and lessons.
+        practice.StartPracticeHandler(services),
+        practice.ListPracticesHandler(services),
+        practice.PlayLessonHandler(services),
+        practice.NextLessonHandler(services),
+        practice.ContinueLessonHandler(services),
+        practice.WhereWasIHandler(services),
+        practice.ListLessonsHandler(services),
+        # AudioPlayer and PlaybackController. Before the built-in Stop: stop, cancel and pause
+        # while audio plays must stop the player, not just end the session.
+        playback.PauseHandler(services),
+        playback.ResumeHandler(services),
+        playback.StartOverHandler(services),
+        playback.SkipHandler(services),
+        playback.UnsupportedHandler(services),
+        playback.PlaybackEventHandler(services),
+        playback.ExceptionEncounteredHandler(services),
         # Built-in intents.
         session.HelpHandler(services),
         session.StopHandler(services),

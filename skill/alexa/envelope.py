@@ -3,7 +3,9 @@
 Alexa's JSON grows over time: new request types, new enum values, new fields. The SDK's
 serializer refuses an unknown enum value or discriminator outright, so before handing the
 payload over we walk the SDK's own type metadata and drop only the values it could not read.
-A body that Alexa would never send (not JSON, too big, no request) is refused instead.
+A body that Alexa would never send (not JSON, too big, no request) is refused instead, and
+junk nested deeper than any real envelope is cut off before parsing, so that neither `json` nor
+the SDK's recursive serializer can run out of stack on it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ _LIST = re.compile(r"^list\[(.*)\]$")
 _DICT = re.compile(r"^dict\(([^,]*), (.*)\)$")
 _PRIMITIVES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
 _MAX_DEPTH = 40
+# Real envelopes nest about a dozen levels; anything deeper than this is junk and becomes null.
+MAX_NESTING = 64
+_JSON_TOKEN = re.compile(
+    r'(?P<string>"[^"\\]*(?:\\.[^"\\]*)*")|(?P<open>[\[{])|(?P<close>[\]}])', re.DOTALL
+)
 
 
 class EnvelopeError(ValueError):
@@ -56,14 +63,18 @@ def decode(body: bytes) -> dict[str, Any]:
     if len(body) > MAX_BODY_BYTES:
         raise EnvelopeError("body too large")
     try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raw = json.loads(prune_nesting(body.decode("utf-8-sig"), MAX_NESTING))
+    except UnicodeDecodeError:
+        raise EnvelopeError("body is not UTF-8") from None
+    except (json.JSONDecodeError, RecursionError):
         raise EnvelopeError("body is not JSON") from None
     if not isinstance(raw, dict):
         raise EnvelopeError("body is not a JSON object")
     request = raw.get("request")
-    if not isinstance(request, dict) or not isinstance(request.get("type"), str):
+    if not isinstance(request, dict):
         raise EnvelopeError("missing request")
+    if not isinstance(request.get("type"), str) or not request["type"]:
+        raise EnvelopeError("missing request type")
     system = raw.get("context", {}).get("System") if isinstance(raw.get("context"), dict) else None
     if not isinstance(system, dict):
         raise EnvelopeError("missing context.System")
@@ -74,6 +85,35 @@ def decode(body: bytes) -> dict[str, Any]:
     if not isinstance(user, dict) or not isinstance(user.get("userId"), str) or not user["userId"]:
         raise EnvelopeError("missing user id")
     return raw
+
+
+def prune_nesting(text: str, limit: int) -> str:
+    """Replaces every JSON array or object nested deeper than `limit` with null.
+
+    Works on the text, iteratively, so that it cannot itself recurse; brackets inside
+    strings are skipped. Text that is not balanced JSON is returned unchanged for the
+    parser to refuse.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return text
+    pieces: list[str] = []
+    depth = 0
+    kept_from = 0
+    for token in _JSON_TOKEN.finditer(text):
+        if token.lastgroup == "open":
+            depth += 1
+            if depth == limit + 1:
+                pieces += (text[kept_from : token.start()], "null")
+        elif token.lastgroup == "close":
+            if depth == limit + 1:
+                kept_from = token.end()
+            depth -= 1
+            if depth < 0:
+                return text
+    if depth != 0:
+        return text
+    pieces.append(text[kept_from:])
+    return "".join(pieces)
 
 
 def to_model(raw: dict[str, Any], serializer: DefaultSerializer) -> Envelope:
@@ -115,9 +155,9 @@ def _clean(value: Any, type_name: str, path: str, depth: int) -> Any:
     except (ImportError, AttributeError, ValueError):
         return _DROP
     if isinstance(cls, type) and issubclass(cls, Enum):
-        if value in {member.value for member in cls}:
+        if isinstance(value, str) and value in {member.value for member in cls}:
             return value
-        log.info("unknown %s value at %s dropped", cls.__name__, path)
+        log.info("unknown %s value at %.120r dropped", cls.__name__, path)
         return _DROP
     if not hasattr(cls, "deserialized_types"):
         return value
@@ -146,9 +186,10 @@ def _clean_model(value: Any, cls: Any, path: str, depth: int) -> Any:
         return _DROP
     if hasattr(cls, "get_real_child_model"):
         key = getattr(cls, "json_discriminator_key", "type")
-        child = cls.discriminator_value_class_map.get(value.get(key)) if key in value else None
+        kind = value.get(key)
+        child = cls.discriminator_value_class_map.get(kind) if isinstance(kind, str) else None
         if child is None:
-            log.info("unknown %s type at %s dropped", cls.__name__, path)
+            log.info("unknown %s type at %.120r dropped", cls.__name__, path)
             return _DROP
         cls = _load(child)
     attribute_map: dict[str, str] = getattr(cls, "attribute_map", {})

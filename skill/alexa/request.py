@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_model import IntentRequest, Slot
+from ask_sdk_model import Intent, IntentRequest, Slot
 from ask_sdk_model.dialog_state import DialogState
 from ask_sdk_model.intent_confirmation_status import IntentConfirmationStatus
 from ask_sdk_model.interfaces.system.system_state import SystemState
@@ -22,6 +22,14 @@ def _system(handler_input: HandlerInput) -> SystemState:
     system = getattr(context, "system", None)
     assert isinstance(system, SystemState)
     return system
+
+
+def intent(handler_input: HandlerInput) -> Intent | None:
+    """The intent of an IntentRequest, None otherwise."""
+    request = handler_input.request_envelope.request
+    if isinstance(request, IntentRequest) and isinstance(request.intent, Intent):
+        return request.intent
+    return None
 
 
 def intent_name(handler_input: HandlerInput) -> str | None:

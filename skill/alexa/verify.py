@@ -12,9 +12,11 @@ import base64
 import binascii
 import logging
 import posixpath
+import re
 import threading
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +28,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from skill.clock import Clock
@@ -38,6 +41,10 @@ SIGNING_NAME = "echo-api.amazon.com"
 MAX_SKEW = timedelta(seconds=150)
 MAX_SKEW_SKILL_EVENT = timedelta(hours=1)
 MAX_CHAIN_BYTES = 64 * 1024
+
+_PEM_BLOCK = re.compile(
+    rb"-----BEGIN CERTIFICATE-----\r?\n.+?\r?\n-----END CERTIFICATE-----", re.DOTALL
+)
 
 CertFetcher = Callable[[str], bytes]
 
@@ -55,9 +62,25 @@ class CertFetchError(Exception):
 
 
 def default_trust_roots() -> list[x509.Certificate]:
-    """The root certificates of certifi's bundle."""
+    """The root certificates of certifi's bundle, leaving out any this cryptography refuses.
+
+    One by one, because certifi carries roots with a zero serial number (GoDaddy and
+    Starfield G2 among them), which cryptography loads with a deprecation warning today and
+    will refuse later: such a root must neither warn on every start nor stop the app.
+    """
     with open(certifi.where(), "rb") as bundle:
-        return x509.load_pem_x509_certificates(bundle.read())
+        blocks = _PEM_BLOCK.findall(bundle.read())
+    roots: list[x509.Certificate] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        for block in blocks:
+            try:
+                roots.append(x509.load_pem_x509_certificate(block))
+            except ValueError:
+                continue
+    if not roots:
+        raise RuntimeError(f"no usable root certificates in {certifi.where()}")
+    return roots
 
 
 @dataclass(frozen=True)
@@ -79,8 +102,13 @@ class HttpCertFetcher:
         try:
             with urllib.request.urlopen(target, timeout=self.timeout) as response:  # noqa: S310
                 data: bytes = response.read(MAX_CHAIN_BYTES + 1)
+        except urllib.error.HTTPError as error:
+            error.close()
+            raise CertFetchError(f"HTTP {error.code}") from error
         except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
-            raise CertFetchError(type(error).__name__) from error
+            reason = getattr(error, "reason", None)
+            cause = reason if isinstance(reason, BaseException) else error
+            raise CertFetchError(type(cause).__name__) from error
         if len(data) > MAX_CHAIN_BYTES:
             raise CertFetchError("chain too large")
         return data
@@ -148,8 +176,11 @@ class RequestVerifier:
         """Returns when the request passes every check; raises RequestRefusedError otherwise."""
         check_skill_id(self.skill_id, envelope)
         self._check_timestamp(envelope)
-        url = headers.get("SignatureCertChainUrl")
-        signature_b64 = headers.get("Signature-256")
+        # Header names are case-insensitive, and WSGI servers rewrite their case
+        # (Werkzeug hands "SignatureCertChainUrl" over as "Signaturecertchainurl").
+        named = {name.lower(): value for name, value in headers.items()}
+        url = named.get("signaturecertchainurl")
+        signature_b64 = named.get("signature-256")
         if not url:
             raise RequestRefusedError("missing SignatureCertChainUrl header")
         if not signature_b64:
@@ -192,8 +223,10 @@ class RequestVerifier:
         try:
             pem = self.fetch(url)
         except CertFetchError as error:
-            log.warning("certificate chain download failed: %s", error)
-            raise RequestRefusedError("certificate chain could not be downloaded") from None
+            # The caller logs the reason: one line per refused request.
+            raise RequestRefusedError(
+                f"certificate chain could not be downloaded ({error})"
+            ) from None
         try:
             chain = x509.load_pem_x509_certificates(pem)
         except ValueError:
@@ -210,7 +243,7 @@ class RequestVerifier:
         try:
             verifier.verify(leaf, intermediates)
         except VerificationError as error:
-            log.warning("certificate chain refused: %s", str(error)[:200])
+            log.debug("certificate chain refused: %s", str(error)[:200])
             raise RequestRefusedError("certificate chain is not trusted for echo-api") from None
         key = leaf.public_key()
         if not isinstance(key, rsa.RSAPublicKey):

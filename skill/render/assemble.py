@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pydub import AudioSegment
+with warnings.catch_warnings():
+    # pydub 0.25 (the latest) imports audioop, deprecated since Python 3.11; harmless until 3.13.
+    warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
+    from pydub import AudioSegment
 
 
 @dataclass(frozen=True)

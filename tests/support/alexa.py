@@ -164,6 +164,20 @@ class AlexaActions:
         self.device.player_offset_ms = offset
         return self.send(self.envelope(request, in_session=False))
 
+    PLAYER_ACTIVITY = {"PlaybackStarted": "PLAYING", "PlaybackNearlyFinished": "PLAYING",
+                       "PlaybackStopped": "STOPPED", "PlaybackFinished": "FINISHED",
+                       "PlaybackFailed": "STOPPED"}
+
+    def player_event(self, kind: str, token: str | None = None, offset: int = 0,
+                     **extra: Any) -> dict[str, Any]:
+        """Like playback(), with context.AudioPlayer's playerActivity moved as a device does."""
+        self.device.player_activity = self.PLAYER_ACTIVITY.get(kind, self.device.player_activity)
+        return self.playback(kind, token, offset, **extra)
+
+    def listen(self, milliseconds: int) -> None:
+        """Audio keeps playing: the device's offset moves on, as its next context will show."""
+        self.device.player_offset_ms += milliseconds
+
     def controller(self, command: str) -> dict[str, Any]:
         """A PlaybackController.* button press."""
         return self.send(self.envelope({"type": f"PlaybackController.{command}"},

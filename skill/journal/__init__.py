@@ -1,0 +1,1 @@
+"""Journal domain: glimmers, the senses they touch, and the safety screen."""
