@@ -23,17 +23,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import create_engine, insert, text
 
-from skill import create_app  # noqa: E402
-from skill.guide.library import Library  # noqa: E402
-from skill.identity import PersonKeys  # noqa: E402
-from skill.store import repo  # noqa: E402
-from skill.store.db import Database  # noqa: E402
-from skill.store.migrate import upgrade  # noqa: E402
-from skill.store.models import Glimmer  # noqa: E402
-from tests.support.alexa import AlexaActions  # noqa: E402
-from tests.support.clock import FrozenClock  # noqa: E402
+from skill import create_app
+from skill.guide.library import Library
+from skill.identity import PersonKeys
+from skill.store import repo
+from skill.store.db import Database
+from skill.store.migrate import upgrade
+from skill.store.models import Glimmer
+from tests.support.alexa import AlexaActions
+from tests.support.clock import FrozenClock
 
 SECRET = "bench-secret-key-of-a-sufficient-length-0000"
 PHRASES = ["the warm mug in my hands", "birdsong at dawn", "the smell of rain on the street",

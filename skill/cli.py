@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from typing import TextIO
+from typing import ClassVar, TextIO
 
 import click
 
@@ -15,7 +15,7 @@ from skill.config import Settings
 class Commands(click.Group):
     """The command group, with build-time commands loaded only when asked for."""
 
-    lazy = {"render": ("skill.render.cli", "render")}
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {"render": ("skill.render.cli", "render")}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Every command name, lazy ones included."""

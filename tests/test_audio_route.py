@@ -111,9 +111,11 @@ def test_path_tricks_and_other_files_are_404(client: FlaskClient, path: str) -> 
     assert b"root:" not in response.data
 
 
-def test_production_refuses_an_audio_base_that_is_not_https(database: Database,
-                                                            library: Library) -> None:
+def test_production_refuses_an_audio_base_that_is_not_https(
+        database: Database, library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     """In production mode the app will not start unless audio is served over HTTPS."""
+    for name in ("GLIMMERS_AUDIO_BASE_URL", "GLIMMERS_VERIFY_REQUESTS", "GLIMMERS_PRODUCTION"):
+        monkeypatch.delenv(name, raising=False)
     production: dict[str, Any] = {
         "GLIMMERS_PRODUCTION": "1",
         "GLIMMERS_SKILL_ID": "amzn1.ask.skill.prod",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
@@ -375,6 +376,19 @@ def test_play_directive_is_played_and_paused_like_a_device(model: InteractionMod
     assert any(line.startswith("(device) AudioPlayer.PlaybackStarted") for line in written)
     assert any("AudioPlayer.Play REPLACE_ALL token=sound-practice@aaaa1111" in line
                for line in written)
+
+
+def test_replacing_what_plays_reports_the_stream_it_cut_off(model: InteractionModel) -> None:
+    """A REPLACE_ALL Play while playing sends PlaybackStopped for the old token, then Started."""
+    following = copy.deepcopy(PLAY)
+    following["response"]["directives"][0]["audioItem"]["stream"]["token"] = "touch@bbbb2222"
+    skill = StandInSkill(PLAY, following)
+    talk(model, skill, "start a sound practice", "next")
+    events = [(body["request"]["type"], body["request"].get("token")) for body in skill.bodies
+              if body["request"]["type"].startswith("AudioPlayer.")]
+    assert events == [("AudioPlayer.PlaybackStarted", "sound-practice@aaaa1111"),
+                      ("AudioPlayer.PlaybackStopped", "sound-practice@aaaa1111"),
+                      ("AudioPlayer.PlaybackStarted", "touch@bbbb2222")]
 
 
 def test_dialog_directives_are_followed(model: InteractionModel) -> None:

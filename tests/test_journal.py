@@ -169,7 +169,7 @@ def test_no_to_lingering_closes_gently(alexa: AlexaActions) -> None:
 def test_stop_offering_turns_lingering_off_for_good_and_back_on(
     alexa: AlexaActions, database: Database
 ) -> None:
-    """'Stop offering that' removes the offer in later sessions; 'offer lingering again' restores it."""
+    """'Stop offering that' removes the offer for good; 'offer lingering again' restores it."""
     answer = alexa.intent("LingerOffIntent", new_session=True)
     assert "won't offer" in speech(answer)
     after = log(alexa, "the smell of rain")
@@ -371,7 +371,7 @@ def test_skill_disabled_event_deletes_the_persons_data(
 def test_crisis_language_gets_resources_first_and_is_never_stored(
     alexa: AlexaActions, database: Database, moment: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Crisis language is answered with the locale's resources first, stored nowhere, logged nowhere."""
+    """Crisis language gets the locale's resources first and is stored and logged nowhere."""
     caplog.set_level("DEBUG")
     answer = log(alexa, moment)
     text = speech(answer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import Any
 
@@ -391,7 +392,7 @@ def test_a_whole_lesson_series_across_sessions_loses_and_repeats_nothing(
     for lesson in library.lessons:
         spans = heard[lesson.id]
         assert spans[0][0] == 0 and spans[-1][1] == int(lesson.duration_seconds * 1000)
-        assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
     assert all(completed for _, completed in stored(database).values())
     clock.advance(days=1)
     assert speech(alexa.launch()).startswith("Welcome back.")

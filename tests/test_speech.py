@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from skill.speech import CatalogError, placeholders, speech_for, ssml_escape, validate
-from skill.speech import _crisis_table, _lines
+from skill.speech import (
+    CatalogError,
+    _crisis_table,
+    _lines,
+    placeholders,
+    speech_for,
+    ssml_escape,
+    validate,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 # CARE.md's "avoid" column, as patterns over whole words.

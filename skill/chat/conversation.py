@@ -202,6 +202,9 @@ class Conversation:
                 behavior = directive.get("playBehavior", "REPLACE_ALL")
                 if behavior == "REPLACE_ALL":
                     player.queue.clear()
+                    if player.activity == "PLAYING":  # devices report the one it cut off
+                        player.halt("STOPPED")
+                        self._device_event("PlaybackStopped", depth, automatic=True)
                 if behavior == "REPLACE_ALL" or player.activity != "PLAYING":
                     self._start(stream, depth)
                 elif behavior == "ENQUEUE":

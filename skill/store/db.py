@@ -51,7 +51,9 @@ def make_engine(url: str, **options: Any) -> Engine:
     options.setdefault("pool_timeout", 5)
     if parsed.get_backend_name() == "postgresql":
         connect_args = options.pop("connect_args", {})
-        connect_args.setdefault("connect_timeout", 5)
+        # connect_args override the URL's query, so a timeout given in the URL must win here.
+        if "connect_timeout" not in parsed.query:
+            connect_args.setdefault("connect_timeout", 5)
         options["connect_args"] = connect_args
     return create_engine(url, **options)
 

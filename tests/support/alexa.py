@@ -17,6 +17,10 @@ from flask.testing import FlaskClient
 SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
 USER_ID = "amzn1.ask.account.TESTUSER0000000000000000000000000000000000000000000000"
 DEVICE_ID = "amzn1.ask.device.TESTDEVICE000000000000000000000000000000000000000"
+# What context.AudioPlayer.playerActivity says after each AudioPlayer event.
+PLAYER_ACTIVITY = {"PlaybackStarted": "PLAYING", "PlaybackNearlyFinished": "PLAYING",
+                   "PlaybackStopped": "STOPPED", "PlaybackFinished": "FINISHED",
+                   "PlaybackFailed": "STOPPED"}
 
 
 def timestamp(moment: datetime) -> str:
@@ -164,14 +168,10 @@ class AlexaActions:
         self.device.player_offset_ms = offset
         return self.send(self.envelope(request, in_session=False))
 
-    PLAYER_ACTIVITY = {"PlaybackStarted": "PLAYING", "PlaybackNearlyFinished": "PLAYING",
-                       "PlaybackStopped": "STOPPED", "PlaybackFinished": "FINISHED",
-                       "PlaybackFailed": "STOPPED"}
-
     def player_event(self, kind: str, token: str | None = None, offset: int = 0,
                      **extra: Any) -> dict[str, Any]:
         """Like playback(), with context.AudioPlayer's playerActivity moved as a device does."""
-        self.device.player_activity = self.PLAYER_ACTIVITY.get(kind, self.device.player_activity)
+        self.device.player_activity = PLAYER_ACTIVITY.get(kind, self.device.player_activity)
         return self.playback(kind, token, offset, **extra)
 
     def listen(self, milliseconds: int) -> None:

@@ -43,6 +43,19 @@ UNSUPPORTED_INTENTS = frozenset({
     "AMAZON.LoopOnIntent", "AMAZON.LoopOffIntent", "AMAZON.ShuffleOnIntent",
     "AMAZON.ShuffleOffIntent", "AMAZON.RepeatIntent",
 })
+# Reprompts add help rather than repeat the question (CARE.md §7).
+REPROMPTS = {
+    "practice_list": "practice_list_reprompt",
+    "practice_unknown": "practice_unknown_reprompt",
+    "lesson_list": "lesson_list_reprompt",
+    "lesson_list_next": "lesson_list_reprompt",
+    "lesson_unknown": "lesson_unknown_reprompt",
+    "lesson_all_done": "lesson_all_done_reprompt",
+    "where_was_i": "where_was_i_reprompt",
+    "where_was_i_done": "where_was_i_reprompt",
+    "where_was_i_nothing": "lesson_list_reprompt",
+    "resume_nothing": "resume_nothing_reprompt",
+}
 STEPS = {
     "AMAZON.NextIntent": 1, "PlaybackController.NextCommandIssued": 1,
     "AMAZON.PreviousIntent": -1, "PlaybackController.PreviousCommandIssued": -1,
@@ -191,8 +204,7 @@ def respond(services: Services, handler_input: HandlerInput, outcome: Outcome) -
     if outcome.card is not None:
         builder.set_card(card(outcome.card.title, playback.card_text(outcome.card)))
     if outcome.listen:
-        reprompt = f"{outcome.key}_reprompt"
-        builder.ask(say(reprompt if reprompt in say.lines else "playback_reprompt"))
+        builder.ask(say(REPROMPTS.get(outcome.key, "playback_reprompt")))
     builder.set_should_end_session(not outcome.listen)
     return builder.response
 
@@ -214,7 +226,9 @@ class PauseHandler(Handler):
         done = playback.pause_record(state)
         if done is not None and state.token:
             save(self.services, handler_input, state.token, done)
-        kind_word = request.intent_name(handler_input) in STOP_INTENTS
+        # Pausing audio is silent, as on any player; stop, cancel, or a pause with nothing
+        # playing get one kind word so the person is not met with silence.
+        kind_word = request.intent_name(handler_input) in STOP_INTENTS or not state.playing
         return stop(handler_input, speech(handler_input)("playback_stop") if kind_word else None)
 
 
