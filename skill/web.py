@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,7 @@ class Webhook:
     database: Database
     audio_dir: Path
 
-    def answer(self, body: bytes, headers: dict[str, str]) -> tuple[dict[str, Any], int]:
+    def answer(self, body: bytes, headers: Mapping[str, str]) -> tuple[dict[str, Any], int]:
         """Verifies, parses and runs one request; returns the JSON answer and status."""
         try:
             raw = decode(body)
@@ -74,12 +75,12 @@ class Webhook:
             self.events.handle(envelope.raw)  # StorageError: answered 503 so Alexa retries
             return empty_response()
         if envelope.model is None:
-            log.info("unknown request type answered generically: %s", envelope.request_type[:80])
+            log.info("unknown request type answered generically: %.80r", envelope.request_type)
             return unknown_response(envelope)
         try:
             response = self.skill.invoke(request_envelope=envelope.model, context=None)
         except Exception:  # the SDK re-raises when no exception handler answers
-            log.exception("skill failed on %s", envelope.request_type)
+            log.exception("skill failed on %.80r", envelope.request_type)
             return unknown_response(envelope)
         serialized = self.serializer.serialize(response)
         assert isinstance(serialized, dict)
@@ -119,7 +120,7 @@ def alexa() -> tuple[Response, int]:
     if (request.content_length or 0) > MAX_BODY_BYTES:
         return jsonify(error="body too large"), 400
     body = request.get_data(cache=False)
-    answer, status = webhook().answer(body, dict(request.headers))
+    answer, status = webhook().answer(body, request.headers)
     return jsonify(answer), status
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_model import SessionEndedRequest
+from ask_sdk_model.interfaces.audioplayer import PlaybackStoppedRequest
 from werkzeug.test import TestResponse
 
 from skill.alexa.envelope import (
@@ -91,12 +93,9 @@ def launch(alexa: AlexaActions) -> dict[str, Any]:
 
 def help_intent(alexa: AlexaActions, **intent: Any) -> dict[str, Any]:
     """An AMAZON.HelpIntent envelope, with extra intent or request fields."""
-    request = {"type": "IntentRequest",
-               "intent": {"name": "AMAZON.HelpIntent", "confirmationStatus": "NONE"}}
     extra_request = intent.pop("request", {})
-    request["intent"].update(intent)
-    request.update(extra_request)
-    return alexa.envelope(request, new=True)
+    fields = {"name": "AMAZON.HelpIntent", "confirmationStatus": "NONE"} | intent
+    return alexa.envelope({"type": "IntentRequest", "intent": fields} | extra_request, new=True)
 
 
 # --- what Alexa never sends: 400 --------------------------------------------------------------
@@ -365,15 +364,17 @@ def test_to_model_drops_only_what_the_sdk_cannot_read(alexa: AlexaActions) -> No
     serializer = DefaultSerializer()
     body = alexa.envelope({"type": "SessionEndedRequest", "reason": "NEW_REASON"})
     model = to_model(decode(json.dumps(body).encode()), serializer).model
-    assert model is not None
+    assert model is not None and isinstance(model.request, SessionEndedRequest)
     assert model.request.reason is None
     assert model.request.locale == "en-US"
-    assert model.context.system.user.user_id == USER_ID
+    system = model.context.system if model.context else None
+    assert system is not None and system.user is not None
+    assert system.user.user_id == USER_ID
     for offset, expected in (("42", 42), ("abc", None), (True, None), (1234, 1234)):
         player = alexa.envelope({"type": "AudioPlayer.PlaybackStopped",
                                  "offsetInMilliseconds": offset}, in_session=False)
         model = to_model(decode(json.dumps(player).encode()), serializer).model
-        assert model is not None
+        assert model is not None and isinstance(model.request, PlaybackStoppedRequest)
         assert model.request.offset_in_milliseconds == expected
 
 

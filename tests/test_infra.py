@@ -501,9 +501,10 @@ def test_model_and_handlers_match(make_app: Any, clock: Any, tmp_path: Path,
     assert unknown == set(), f"handlers name intents the model lacks: {sorted(unknown)}"
 
 
-def test_create_app_is_the_wsgi_target_gunicorn_loads() -> None:
-    """`skill:create_app()` builds an app from the environment alone, as gunicorn calls it."""
+def test_create_app_is_the_wsgi_target_gunicorn_loads(tmp_path: Path) -> None:
+    """`skill:create_app()` builds the app from settings alone, as gunicorn calls it."""
     app = create_app({"GLIMMERS_VERIFY_REQUESTS": "0", "GLIMMERS_SKILL_ID": SKILL_ID,
-                      "GLIMMERS_DATABASE_URL": "sqlite://"})
+                      "GLIMMERS_DATABASE_URL": "sqlite://",
+                      "GLIMMERS_AUDIO_DIR": str(tmp_path)})
     assert {rule.rule for rule in app.url_map.iter_rules()} >= {
         "/alexa", "/healthz", "/audio/<file>"}

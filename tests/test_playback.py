@@ -266,6 +266,18 @@ def test_resume_with_nothing_to_resume_says_what_is_possible(alexa: AlexaActions
     assert ends_session(answer) is False
 
 
+def test_transport_intents_on_a_device_without_audio_player_answer_plainly(
+        alexa: AlexaActions) -> None:
+    """Resume, start over and pause on a device without AudioPlayer send no player directive."""
+    playing(alexa, LESSON_1, heard=5_000)
+    alexa.player_event("PlaybackStopped", LESSON_1, 5_000)
+    alexa.device.audio_player = False
+    for intent in ("AMAZON.ResumeIntent", "AMAZON.StartOverIntent", "AMAZON.PauseIntent"):
+        answer = alexa.intent(intent)
+        assert not directives(answer), intent
+        assert speech(answer)
+
+
 def test_a_changed_recording_resumes_from_the_start(alexa: AlexaActions) -> None:
     """An offset stored against an older version of a file is not reused on the new one."""
     old = "lesson-neuroception@0ld0ld00"
@@ -290,7 +302,7 @@ def test_next_and_previous_move_through_the_lessons(alexa: AlexaActions) -> None
     playing(alexa, LESSON_2, heard=10_000)
     forward = alexa.intent("AMAZON.NextIntent")
     assert stream(forward)["token"] == LESSON_3
-    assert speech(forward).startswith("A note before it starts")
+    assert speech(forward).startswith("A note first")
     assert ends_session(forward) is True
     back = alexa.intent("AMAZON.PreviousIntent")
     assert stream(back)["token"] == LESSON_1

@@ -133,7 +133,7 @@ def test_listing_practices_offers_at_most_three_by_sense_and_length(
     said = speech(answer)
     assert "There are 4 practices" in said
     assert said.count("-minute") == 3
-    assert "the 2-minute grounding practice" in said
+    assert "the 3-minute sound practice" in said and "the 2-minute touch practice" in said
     assert "the 9-minute five senses practice" in said
     assert ends_session(answer) is False
 
@@ -226,7 +226,7 @@ def test_a_lesson_intro_says_which_and_how_long(alexa: AlexaActions) -> None:
 def test_a_lesson_with_a_content_note_says_it_first(alexa: AlexaActions) -> None:
     """A lesson that touches trauma directly is preceded by its content note."""
     said = speech(alexa.intent("PlayLessonIntent", number="3"))
-    assert said.startswith("A note before it starts")
+    assert said.startswith("A note first")
     assert "trauma" in said and "lesson 3" in said
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +21,12 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from skill import create_app
-from skill.alexa.verify import HttpCertFetcher, RequestRefusedError, check_cert_url
+from skill.alexa.verify import (
+    HttpCertFetcher,
+    RequestRefusedError,
+    check_cert_url,
+    default_trust_roots,
+)
 from skill.guide.library import Library
 from skill.store.db import Database
 from tests.conftest import sqlite_database
@@ -165,6 +171,16 @@ def test_amazons_invalid_cert_urls_are_refused(
     response = post_signed(alexa, pki, launch(alexa), url=url)
     assert_refused(response, caplog, reason)
     assert cert_host.downloads == []
+
+
+def test_default_trust_roots_load_quietly_and_include_amazons() -> None:
+    """certifi's bundle loads without warnings, and Amazon's root is among the roots."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        roots = default_trust_roots()
+    names = {root.subject.rfc4514_string() for root in roots}
+    assert "CN=Amazon Root CA 1,O=Amazon,C=US" in names
+    assert len(roots) > 100
 
 
 @pytest.mark.parametrize("url", [

@@ -25,7 +25,7 @@ class SkillEvents:
         """SkillDisabled deletes everything kept about that person; other events are noted."""
         kind = str(raw["request"]["type"])
         if kind != "AlexaSkillEvent.SkillDisabled":
-            log.info("skill event noted: %s", kind)
+            log.info("skill event noted: %.80r", kind)
             return
         user_id = str(raw["context"]["System"]["user"]["userId"])
         with self.db.transaction() as session:

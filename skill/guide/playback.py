@@ -249,9 +249,18 @@ def choose_practice(library: Library, topic: Topic | None, length: Length | None
     return found[0] if found else None
 
 
-def practice_choices(library: Library, *, skip: int = 0) -> tuple[Item, ...]:
-    """At most three practices to offer, varied by sense and length: the longer one last."""
-    everyday = [item for item in library.practices if not _is_long(item)]
+def practice_choices(library: Library) -> tuple[Item, ...]:
+    """At most three practices to offer, varied by sense and length: the longer one last.
+
+    Everyday practices come in the order of TOPICS (listening first, the breath never first).
+    """
+    rank = {topic.id: index for index, topic in enumerate(TOPICS)}
+
+    def place(item: Item) -> tuple[int, float]:
+        topic = topic_of(item)
+        return (rank[topic.id] if topic else len(rank), item.duration_seconds)
+
+    everyday = sorted((item for item in library.practices if not _is_long(item)), key=place)
     longer = [item for item in library.practices if _is_long(item)]
     varied: list[Item] = []
     seen: set[str | None] = set()
@@ -265,7 +274,7 @@ def practice_choices(library: Library, *, skip: int = 0) -> tuple[Item, ...]:
     if longer:
         varied.insert(min(len(varied), MAX_CHOICES - 1), longer[0])
     ordered = varied + rest + longer[1:]
-    return tuple(ordered[skip : skip + MAX_CHOICES])
+    return tuple(ordered[:MAX_CHOICES])
 
 
 def _clips(library: Library) -> list[Item]:

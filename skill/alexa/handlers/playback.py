@@ -88,7 +88,7 @@ def save(services: Services, handler_input: HandlerInput, token: str, done: Reco
     """Stores where playback of the item a token names stands; False for unknown tokens."""
     item = services.library.from_token(token)
     if item is None:
-        log.info("progress for an unknown token ignored: %s", token[:120])
+        log.info("progress for an unknown token ignored: %.120r", token)
         return False
     key = services.keys.key(request.user_id(handler_input))
     with services.db.transaction() as session:
@@ -159,6 +159,8 @@ def _is_controller(handler_input: HandlerInput) -> bool:
 def play(services: Services, handler_input: HandlerInput, plan: Play, *,
          announce: bool = True) -> Response:
     """Plays a plan: for intents with an intro and a card, for buttons with nothing else."""
+    if not _is_controller(handler_input) and not request.supports_audio_player(handler_input):
+        return respond(services, handler_input, Say("no_audio_player_plain", card=plan.item))
     builder = handler_input.response_builder
     builder.add_directive(play_directive(services, plan.item, plan.offset_ms))
     if _is_controller(handler_input):
@@ -172,8 +174,10 @@ def play(services: Services, handler_input: HandlerInput, plan: Play, *,
 
 
 def stop(handler_input: HandlerInput, text: str | None = None) -> Response:
-    """AudioPlayer.Stop at once; intents also end the session."""
-    builder = handler_input.response_builder.add_directive(StopDirective())
+    """AudioPlayer.Stop at once (where the device has a player); intents also end the session."""
+    builder = handler_input.response_builder
+    if request.supports_audio_player(handler_input):
+        builder.add_directive(StopDirective())
     if _is_controller(handler_input):
         return builder.response
     if text:
@@ -187,9 +191,7 @@ def respond(services: Services, handler_input: HandlerInput, outcome: Outcome) -
     say = speech(handler_input)
     builder = handler_input.response_builder
     if isinstance(outcome, Play):
-        if request.supports_audio_player(handler_input):
-            return play(services, handler_input, outcome)
-        outcome = Say("no_audio_player_plain", card=outcome.item)
+        return play(services, handler_input, outcome)
     if isinstance(outcome, Clip):
         item = outcome.item
         text = say("no_audio_player", title=item.title, length=_length(say, item),
@@ -305,9 +307,9 @@ class PlaybackEventHandler(Handler):
             save(self.services, handler_input, token, done)
         if kind.endswith("Failed"):
             error = getattr(handler_input.request_envelope.request, "error", None)
-            log.warning("playback failed for %s: %s %s", (token or "?")[:120],
+            log.warning("playback failed for %.120r: %.60r %.200r", token,
                         getattr(getattr(error, "object_type", None), "value", "unknown"),
-                        str(getattr(error, "message", ""))[:200])
+                        str(getattr(error, "message", "")))
         return silent(handler_input)
 
 
@@ -327,8 +329,8 @@ class ExceptionEncounteredHandler(Handler):
     def handle(self, handler_input: HandlerInput) -> Response:
         req = handler_input.request_envelope.request
         error = getattr(req, "error", None)
-        log.error("Alexa reported an error with our answer: %s %s (cause %s)",
+        log.error("Alexa reported an error with our answer: %.60r %.300r (cause %.120r)",
                   getattr(getattr(error, "object_type", None), "value", "unknown"),
-                  str(getattr(error, "message", ""))[:300],
+                  str(getattr(error, "message", "")),
                   getattr(getattr(req, "cause", None), "request_id", "unknown"))
         return silent(handler_input)

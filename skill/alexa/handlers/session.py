@@ -121,7 +121,7 @@ class UnhandledIntentHandler(Handler):
         return request.request_type(handler_input) in SPEAKING_TYPES
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        log.info("unhandled intent: %s", request.intent_name(handler_input))
+        log.info("unhandled intent: %.80r", request.intent_name(handler_input))
         say = speech(handler_input)
         return ask(handler_input, say("fallback"), say("fallback_reprompt"))
 
@@ -133,7 +133,7 @@ class QuietHandler(Handler):
         return True
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        log.info("request answered empty: %s", request.request_type(handler_input))
+        log.info("request answered empty: %.80r", request.request_type(handler_input))
         return silent(handler_input)
 
 
