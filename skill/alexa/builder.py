@@ -51,6 +51,7 @@ def build_skill(services: Services) -> CustomSkill:
         session.StopHandler(services),
         session.NavigateHomeHandler(services),
         session.FallbackHandler(services),
+        session.StrayAnswerHandler(services),
         # Catch-alls: any other intent gets a pointer to help; anything else is answered empty.
         session.UnhandledIntentHandler(services),
         session.QuietHandler(services),

@@ -114,6 +114,19 @@ class SessionEndedHandler(Handler):
         return silent(handler_input)
 
 
+class StrayAnswerHandler(Handler):
+    """Yes or no when nothing was asked: yes hears the choices, no closes kindly."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return _intent_in(handler_input, "AMAZON.YesIntent", "AMAZON.NoIntent")
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        say = speech(handler_input)
+        if _intent_in(handler_input, "AMAZON.NoIntent"):
+            return tell(handler_input, say("goodbye"))
+        return ask(handler_input, say("fallback"), say("fallback_reprompt"))
+
+
 class UnhandledIntentHandler(Handler):
     """Any intent nothing else took (from a newer model, say): a polite pointer to help."""
 
