@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,7 @@ def alexa() -> tuple[Response, int]:
     if (request.content_length or 0) > MAX_BODY_BYTES:
         return jsonify(error="body too large"), 400
     body = request.get_data(cache=False)
-    answer, status = webhook().answer(body, request.headers)
+    answer, status = webhook().answer(body, dict(request.headers.items()))
     return jsonify(answer), status
 
 
