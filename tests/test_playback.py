@@ -302,7 +302,7 @@ def test_next_and_previous_move_through_the_lessons(alexa: AlexaActions) -> None
     playing(alexa, LESSON_2, heard=10_000)
     forward = alexa.intent("AMAZON.NextIntent")
     assert stream(forward)["token"] == LESSON_3
-    assert speech(forward).startswith("A note first")
+    assert speech(forward).index("A note first") < speech(forward).index("lesson 3")
     assert ends_session(forward) is True
     back = alexa.intent("AMAZON.PreviousIntent")
     assert stream(back)["token"] == LESSON_1

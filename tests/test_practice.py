@@ -225,6 +225,7 @@ def test_a_lesson_intro_says_which_and_how_long(alexa: AlexaActions) -> None:
 
 def test_a_lesson_with_a_content_note_says_it_first(alexa: AlexaActions) -> None:
     """A lesson that touches trauma directly is preceded by its content note."""
+    alexa.launch()  # a returning person: the one-time first-use note is said at launch
     said = speech(alexa.intent("PlayLessonIntent", number="3"))
     assert said.startswith("A note first")
     assert "trauma" in said and "lesson 3" in said

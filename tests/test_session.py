@@ -61,3 +61,23 @@ def test_session_ended_is_answered_empty(alexa: AlexaActions) -> None:
     alexa.launch()
     answer = alexa.session_ended(reason="ERROR")
     assert answer["response"].get("outputSpeech") is None
+
+
+def test_first_use_as_a_one_shot_also_hears_the_note_once(alexa: AlexaActions) -> None:
+    """'Tell glimmers I noticed ...' as the very first use carries the note, and only once."""
+    first = alexa.intent("LogGlimmerIntent", moment="the warm mug in my hands")
+    assert speech(first).startswith("Before we start")
+    assert "Saved: the warm mug in my hands." in speech(first)
+    again = alexa.intent("LogGlimmerIntent", new_session=True, moment="rain on the roof")
+    assert "not a substitute" not in speech(again)
+    launch = alexa.launch()
+    assert "not a substitute" not in speech(launch)
+
+
+def test_crisis_on_first_use_puts_resources_first(alexa: AlexaActions) -> None:
+    """When the first words are crisis language, the resource comes first and the note waits."""
+    answer = alexa.intent("LogGlimmerIntent", moment="i want to die")
+    assert speech(answer).startswith("It sounds like things are really hard")
+    assert "not a substitute" not in speech(answer)
+    later = alexa.intent("AMAZON.HelpIntent", new_session=True)
+    assert speech(later).startswith("Before we start")

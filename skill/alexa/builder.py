@@ -58,5 +58,6 @@ def build_skill(services: Services) -> CustomSkill:
     ]
     for handler in handlers:
         builder.add_request_handler(handler)
+    builder.add_global_response_interceptor(session.FirstUseNote(services))
     builder.add_exception_handler(session.ErrorHandler())
     return builder.create()

@@ -10,6 +10,7 @@ from ask_sdk_model.dialog import ConfirmIntentDirective, ElicitSlotDirective
 
 from skill.alexa import request
 from skill.alexa.handlers import Handler
+from skill.alexa.handlers.session import skip_first_use_note
 from skill.alexa.responses import ask, speech, tell
 from skill.journal.glimmers import Kind, Period, describe_period, describe_when
 from skill.journal.senses import Sense, parse_sense
@@ -46,6 +47,7 @@ def _access(handler_input: HandlerInput) -> DeviceAccess | None:
 
 def crisis_answer(handler_input: HandlerInput, say: Speech) -> Response:
     """Resources first, nothing stored, and an offer to stay for a minute of grounding."""
+    skip_first_use_note(handler_input)
     _expect(handler_input, "grounding")
     return ask(handler_input, say("crisis"), say("crisis_reprompt"))
 
@@ -243,6 +245,7 @@ class DeleteAllHandler(Handler):
         if status != "CONFIRMED":
             return tell(handler_input, say("delete_all_kept"))
         _journal(self, handler_input).delete_everything()
+        skip_first_use_note(handler_input)
         return tell(handler_input, say("delete_all_done"))
 
 
@@ -286,6 +289,7 @@ def _answer_linger(handler: Handler, handler_input: HandlerInput, yes: bool) -> 
 
 def _answer_grounding(handler: Handler, handler_input: HandlerInput, yes: bool) -> Response:
     say = speech(handler_input)
+    skip_first_use_note(handler_input)
     if not yes:
         return tell(handler_input, say("crisis_declined"))
     clip = handler.services.library.get("grounding-minute")

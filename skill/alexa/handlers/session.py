@@ -4,18 +4,34 @@ from __future__ import annotations
 
 import logging
 
-from ask_sdk_core.dispatch_components import AbstractExceptionHandler
+from ask_sdk_core.dispatch_components import (
+    AbstractExceptionHandler,
+    AbstractResponseInterceptor,
+)
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
+from ask_sdk_model.ui import SsmlOutputSpeech
 
 from skill.alexa import request
 from skill.alexa.handlers import Handler
 from skill.alexa.responses import ask, silent, speech, tell
+from skill.services import Services
 from skill.store import StorageError, repo
 
 log = logging.getLogger(__name__)
 
 SPEAKING_TYPES = frozenset({"LaunchRequest", "IntentRequest"})
+# Stop means stop: these answers are never lengthened, not even by the first-use note.
+STOPPING_INTENTS = frozenset({
+    "AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.PauseIntent",
+    "AMAZON.NavigateHomeIntent", "AMAZON.NoIntent",
+})
+SKIP_FIRST_USE_NOTE = "skip_first_use_note"
+
+
+def skip_first_use_note(handler_input: HandlerInput) -> None:
+    """Keeps the one-time note out of this answer (crisis resources come first; deletion)."""
+    handler_input.attributes_manager.request_attributes[SKIP_FIRST_USE_NOTE] = True
 
 
 def _intent_in(handler_input: HandlerInput, *names: str) -> bool:
@@ -148,6 +164,37 @@ class QuietHandler(Handler):
     def handle(self, handler_input: HandlerInput) -> Response:
         log.info("request answered empty: %.80r", request.request_type(handler_input))
         return silent(handler_input)
+
+
+class FirstUseNote(AbstractResponseInterceptor):
+    """Says the one-time 'not therapy' note on a person's first spoken answer, whatever they asked.
+
+    Launch says it itself; this covers a first use that is a one-shot ("tell glimmers ...").
+    """
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def process(self, handler_input: HandlerInput, response: Response | None) -> None:
+        speech_out = getattr(response, "output_speech", None)
+        if (
+            not isinstance(speech_out, SsmlOutputSpeech)
+            or request.request_type(handler_input) not in SPEAKING_TYPES
+            or request.intent_name(handler_input) in STOPPING_INTENTS
+            or handler_input.attributes_manager.request_attributes.get(SKIP_FIRST_USE_NOTE)
+        ):
+            return
+        key = self.services.keys.key(request.user_id(handler_input))
+        try:
+            with self.services.db.transaction() as session:
+                person = repo.person_for(session, key, self.services.clock())
+                if person.disclaimer_heard:
+                    return
+                person.disclaimer_heard = True
+        except StorageError:
+            return  # the note waits for the next answer; this one still goes out
+        note = speech(handler_input)("disclaimer")
+        speech_out.ssml = str(speech_out.ssml).replace("<speak>", f"<speak>{note} ", 1)
 
 
 class ErrorHandler(AbstractExceptionHandler):
