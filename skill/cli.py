@@ -66,7 +66,7 @@ def serve(host: str, port: int, dev: bool) -> None:
         )
     app = create_app()
     click.echo(f"Glimmers is listening on http://{host}:{port}/alexa")
-    click.echo("Talk to it from another terminal with: .venv/bin/glimmers chat")
+    click.echo(f"Talk to it from another terminal: glimmers chat --url http://{host}:{port}/alexa")
     app.run(host=host, port=port)
 
 
