@@ -35,7 +35,8 @@ from tests.support.tcp_proxy import TcpProxy, tcp_proxy
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 CLIENTS = 8
-CONNECT_TIMEOUT_S = 1  # the app's default is 5 s; the URL's value wins (skill/store/db.py)
+# The app's default is 5 s; the URL's value wins (skill/store/db.py). libpq's minimum is 2 s.
+CONNECT_TIMEOUT_S = 2
 POLITE = speech_for("en-US")("storage_error")
 RECOVERY_LIMIT_S = 15.0
 
@@ -106,8 +107,8 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> float:
 
 
 def saved(outcome: Outcome) -> bool:
-    """The answer claims the glimmer was kept."""
-    return outcome.speech.startswith("Saved:")
+    """The answer claims the glimmer was kept (after the one-time note, on a first use)."""
+    return "Saved:" in outcome.speech
 
 
 @pytest.fixture
@@ -152,7 +153,7 @@ def test_outage_is_answered_kindly_and_recovers_by_itself(
         proxy.cut(blackhole=blackhole)
         cut_done = time.monotonic()
         during = server.client.get("/healthz").status_code
-        wait_for(lambda: load.count(lambda o: o.started > cut_done) >= 3 * CLIENTS, 20,
+        wait_for(lambda: load.count(lambda o: o.started > cut_done) >= 2 * CLIENTS, 60,
                  "requests during the outage")
         restoring = time.monotonic()
         proxy.restore()
@@ -173,8 +174,8 @@ def test_outage_is_answered_kindly_and_recovers_by_itself(
     statuses = Counter(outcome.status for outcome in outcomes)
     assert set(statuses) == {200}, f"statuses {statuses}; e.g. " + str(
         [o for o in outcomes if o.status != 200][:2])
-    strange = [o for o in outcomes if not (saved(o) and o.speech.startswith(f"Saved: {o.moment}."))
-               and o.speech != POLITE]
+    strange = [o for o in outcomes if not (saved(o) and f"Saved: {o.moment}." in o.speech)
+               and not (o.speech.endswith(POLITE) and not saved(o))]
     assert not strange, f"answers neither saved nor polite: {strange[:3]}"
     outage = [o for o in outcomes if o.started > cut_done and o.finished < restoring]
     assert outage, "no request ran entirely inside the outage"
@@ -194,8 +195,11 @@ def test_outage_is_answered_kindly_and_recovers_by_itself(
         f"stored but answered 'couldn't save': {sorted(unacknowledged - in_flight)[:3]}")
     assert server.process.poll() is None and server.worker_pids() == workers, (
         "the same workers must recover without a restart")
-    print(f"\n{len(outcomes)} requests, {len(outage)} inside the outage, "
-          f"{len(answered_saved)} saved, {len(unacknowledged)} committed as the line dropped; recovered {recovery:.2f} s after the database returned")
+    slowest = max(o.finished - o.started for o in outage)
+    print(f"\n{len(outcomes)} requests, {len(outage)} inside the outage (slowest {slowest:.1f} s "
+          f"with {CLIENTS} clients on 4 workers), "
+          f"{len(answered_saved)} saved, {len(unacknowledged)} committed as the line dropped; "
+          f"recovered {recovery:.2f} s after the database returned")
 
 
 def stored_texts(schema: str, run: str) -> list[str]:
