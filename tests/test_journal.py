@@ -428,3 +428,14 @@ def test_recall_reads_nothing_of_another_person(alexa: AlexaActions) -> None:
     other = AlexaActions(client=alexa.client, clock=alexa.clock, user_id="amzn1.ask.account.B")
     answer = other.intent("ReadGlimmerIntent")
     assert "private" not in speech(answer)
+
+
+@pytest.mark.parametrize("moment", ["tea\x00 with honey", "warm \ud800socks", "\x07bell\x1b"])
+def test_control_characters_and_lone_surrogates_are_dropped(
+    alexa: AlexaActions, database: Database, moment: str
+) -> None:
+    """Characters that can't be spoken or stored are dropped, and the rest is kept."""
+    answer = log(alexa, moment)
+    assert "Saved:" in speech(answer)
+    [stored] = glimmers(database)
+    assert stored.text.replace(" ", "") in {"teawithhoney", "warmsocks", "bell"}

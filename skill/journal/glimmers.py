@@ -18,6 +18,8 @@ MAX_CHARS = 500
 RECENT_DAYS = 30
 PAGE_SIZE = 3
 _SPACE = re.compile(r"\s+")
+# Control characters and lone surrogates can't be spoken or stored (PostgreSQL refuses NUL).
+_UNSPEAKABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 class Kind(enum.Enum):
@@ -55,9 +57,9 @@ def cut_at_word(text: str, limit: int = MAX_CHARS) -> tuple[str, bool]:
 
 def prepare(raw: str | None, *, tag: bool = True) -> Prepared:
     """Trims and screens free text; crisis language is caught before anything is kept."""
-    if raw is None or not raw.strip():
+    if raw is None or not _UNSPEAKABLE.sub("", raw).strip():
         return Prepared(Kind.EMPTY)
-    text = _SPACE.sub(" ", unicodedata.normalize("NFC", raw)).strip()
+    text = _SPACE.sub(" ", unicodedata.normalize("NFC", _UNSPEAKABLE.sub("", raw))).strip()
     if screen(text):
         return Prepared(Kind.CRISIS)
     if not _has_words(text):

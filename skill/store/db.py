@@ -53,7 +53,7 @@ def make_engine(url: str, **options: Any) -> Engine:
         connect_args = options.pop("connect_args", {})
         # connect_args override the URL's query, so a timeout given in the URL must win here.
         if "connect_timeout" not in parsed.query:
-            connect_args.setdefault("connect_timeout", 5)
+            connect_args.setdefault("connect_timeout", 3)
         options["connect_args"] = connect_args
     return create_engine(url, **options)
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from skill.store.models import Glimmer, Person, Preferences, Progress
+from skill.store.models import Base, Glimmer, Person, Preferences, Progress
+
+
+def _insert(session: Session, model: type[Base]) -> Any:
+    """The backend's INSERT, which knows ON CONFLICT DO NOTHING."""
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
 
 
 def find_person(session: Session, user_key: str) -> Person | None:
@@ -24,12 +31,8 @@ def person_for(session: Session, user_key: str, now: datetime) -> Person:
     if person is not None:
         return person
     values = {"user_key": user_key, "created_at": now, "disclaimer_heard": False}
-    insert = (
-        postgresql.insert(Person)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert(Person)
-    )
-    session.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["user_key"]))
+    insert = _insert(session, Person).values(**values)
+    session.execute(insert.on_conflict_do_nothing(index_elements=["user_key"]))
     person = find_person(session, user_key)
     assert person is not None  # inserted above or by a concurrent request
     return person
@@ -38,10 +41,15 @@ def person_for(session: Session, user_key: str, now: datetime) -> Person:
 def preferences(session: Session, person: Person) -> Preferences:
     """The person's preferences row, created with defaults on first use."""
     prefs = session.get(Preferences, person.id)
-    if prefs is None:
-        prefs = Preferences(person_id=person.id, offer_linger=True)
-        session.add(prefs)
-        session.flush()
+    if prefs is not None:
+        return prefs
+    session.execute(
+        _insert(session, Preferences)
+        .values(person_id=person.id, offer_linger=True)
+        .on_conflict_do_nothing(index_elements=["person_id"])
+    )
+    prefs = session.get(Preferences, person.id)
+    assert prefs is not None  # inserted above or by a concurrent request
     return prefs
 
 

@@ -70,6 +70,7 @@ class LogGlimmerHandler(Handler):
         try:
             logged = _journal(self, handler_input).log(moment)
         except StorageError:
+            skip_first_use_note(handler_input)  # the database is away: don't wait for it twice
             return ask(handler_input, say("storage_error"), say("help_reprompt"))
         kind, entry = logged.prepared.kind, logged.entry
         if kind is Kind.CRISIS:
@@ -100,6 +101,7 @@ class RecordShiftHandler(Handler):
                 glimmer_id if isinstance(glimmer_id, int) else None, shift
             )
         except StorageError:
+            skip_first_use_note(handler_input)  # the database is away: don't wait for it twice
             return ask(handler_input, say("storage_error"), say("help_reprompt"))
         if prepared.kind is Kind.CRISIS:
             return crisis_answer(handler_input, say)
