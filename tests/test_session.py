@@ -81,3 +81,11 @@ def test_crisis_on_first_use_puts_resources_first(alexa: AlexaActions) -> None:
     assert "not a substitute" not in speech(answer)
     later = alexa.intent("AMAZON.HelpIntent", new_session=True)
     assert speech(later).startswith("Before we start")
+
+
+def test_the_note_is_checked_once_per_session(alexa: AlexaActions, database) -> None:
+    """After launch, later turns in the session neither repeat the note nor need to look it up."""
+    alexa.launch()
+    assert alexa.attributes.get("note_heard") is True
+    answer = alexa.intent("AMAZON.HelpIntent")
+    assert "not a substitute" not in speech(answer)

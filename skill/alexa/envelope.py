@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from functools import cache
 from importlib import import_module
 from typing import Any
 
@@ -128,9 +129,16 @@ def to_model(raw: dict[str, Any], serializer: DefaultSerializer) -> Envelope:
     return Envelope(raw=raw, model=model)
 
 
+@cache
 def _load(class_path: str) -> Any:
     module_name, _, class_name = class_path.rpartition(".")
     return getattr(import_module(module_name), class_name)
+
+
+@cache
+def _enum_values(cls: type[Enum]) -> frozenset[Any]:
+    """The values an SDK enum accepts."""
+    return frozenset(member.value for member in cls)
 
 
 _DROP = object()
@@ -155,7 +163,7 @@ def _clean(value: Any, type_name: str, path: str, depth: int) -> Any:
     except (ImportError, AttributeError, ValueError):
         return _DROP
     if isinstance(cls, type) and issubclass(cls, Enum):
-        if isinstance(value, str) and value in {member.value for member in cls}:
+        if isinstance(value, str) and value in _enum_values(cls):
             return value
         log.info("unknown %s value at %.120r dropped", cls.__name__, path)
         return _DROP

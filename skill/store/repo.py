@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,21 @@ def person_for(session: Session, user_key: str, now: datetime) -> Person:
     person = find_person(session, user_key)
     assert person is not None  # inserted above or by a concurrent request
     return person
+
+
+def mark_note_heard(session: Session, user_key: str, now: datetime) -> bool:
+    """Marks the one-time note as heard; True only the first time (a read when already heard)."""
+    heard = session.scalar(select(Person.disclaimer_heard).where(Person.user_key == user_key))
+    if heard:
+        return False
+    if heard is None:
+        person_for(session, user_key, now)
+    result = session.execute(
+        update(Person)
+        .where(Person.user_key == user_key, Person.disclaimer_heard.is_(False))
+        .values(disclaimer_heard=True)
+    )
+    return bool(getattr(result, "rowcount", 0))  # False when a concurrent request said it
 
 
 def preferences(session: Session, person: Person) -> Preferences:

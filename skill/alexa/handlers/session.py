@@ -27,6 +27,7 @@ STOPPING_INTENTS = frozenset({
     "AMAZON.NavigateHomeIntent", "AMAZON.NoIntent",
 })
 SKIP_FIRST_USE_NOTE = "skip_first_use_note"
+NOTE_HEARD = "note_heard"  # session attribute: spares a database look-up on later turns
 
 
 def skip_first_use_note(handler_input: HandlerInput) -> None:
@@ -53,6 +54,7 @@ class LaunchHandler(Handler):
             first_visit = not person.disclaimer_heard
             person.disclaimer_heard = True
             person.last_visit_at = now
+            request.session_attributes(handler_input)[NOTE_HEARD] = True
             unfinished = repo.all_progress(session, person)
         if first_visit:
             text = f"{say('disclaimer')} {say('welcome_first')}"
@@ -184,15 +186,18 @@ class FirstUseNote(AbstractResponseInterceptor):
             or handler_input.attributes_manager.request_attributes.get(SKIP_FIRST_USE_NOTE)
         ):
             return
+        attributes = request.session_attributes(handler_input)
+        if attributes.get(NOTE_HEARD):
+            return
         key = self.services.keys.key(request.user_id(handler_input))
         try:
             with self.services.db.transaction() as session:
-                person = repo.person_for(session, key, self.services.clock())
-                if person.disclaimer_heard:
-                    return
-                person.disclaimer_heard = True
+                first = repo.mark_note_heard(session, key, self.services.clock())
         except StorageError:
             return  # the note waits for the next answer; this one still goes out
+        attributes[NOTE_HEARD] = True
+        if not first:
+            return
         note = speech(handler_input)("disclaimer")
         speech_out.ssml = str(speech_out.ssml).replace("<speak>", f"<speak>{note} ", 1)
 
