@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -10,6 +12,9 @@ from skill.store.models import Glimmer, Person, Preferences
 from tests.support.alexa import DEVICE_ID, AlexaActions, directives, ends_session, reprompt, speech
 from tests.support.clock import FrozenClock
 from tests.support.settings_api import SettingsApi
+
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def glimmers(database: Database) -> list[Glimmer]:
@@ -199,9 +204,14 @@ def test_nothing_today_is_warm_and_offers_the_shifted_question(
 def test_nothing_today_then_something_neutral_is_logged(
     alexa: AlexaActions, database: Database
 ) -> None:
-    """After the shifted question, naming something neutral logs it as a glimmer."""
+    """Yes to the shifted question asks Alexa to capture the next words as the moment."""
     alexa.intent("NothingTodayIntent")
-    alexa.intent("LogGlimmerIntent", moment="the chair holding me up")
+    answer = alexa.intent("AMAZON.YesIntent")
+    [directive] = directives(answer)
+    assert directive["type"] == "Dialog.ElicitSlot" and directive["slotToElicit"] == "moment"
+    assert directive["updatedIntent"]["name"] == "LogGlimmerIntent"
+    alexa.intent("LogGlimmerIntent", dialog_state="IN_PROGRESS",
+                 moment="the chair holding me up")
     assert [g.text for g in glimmers(database)] == ["the chair holding me up"]
 
 
@@ -439,3 +449,55 @@ def test_control_characters_and_lone_surrogates_are_dropped(
     assert "Saved:" in speech(answer)
     [stored] = glimmers(database)
     assert stored.text.replace(" ", "") in {"teawithhoney", "warmsocks", "bell"}
+
+
+@pytest.mark.parametrize("moment", ["nothing", "Nothing today.", "not much", "I don't know"])
+def test_nothing_as_a_moment_is_met_warmly_and_not_saved(
+    alexa: AlexaActions, database: Database, moment: str
+) -> None:
+    """'I noticed nothing' is the nothing-today answer, never 'Saved: nothing'."""
+    answer = log(alexa, moment)
+    assert "That's okay" in speech(answer) and "Saved" not in speech(answer)
+    assert glimmers(database) == []
+
+
+def test_an_empty_shift_asks_again_through_the_dialog(alexa: AlexaActions) -> None:
+    """A blank bodily shift asks again with Dialog.ElicitSlot, so a bare answer routes."""
+    log(alexa, "sun on my hands")
+    answer = alexa.intent("RecordShiftIntent", shift="   ")
+    [directive] = directives(answer)
+    assert directive["slotToElicit"] == "shift"
+    assert directive["updatedIntent"]["name"] == "RecordShiftIntent"
+
+
+@pytest.mark.parametrize("said", [
+    "I want to die", "I can't do this anymore", "I'm not safe", "I don't want to wake up",
+    "everyone would be better off without me", "I want to hurt myself",
+])
+def test_crisis_said_on_its_own_routes_to_resources(alexa: AlexaActions, said: str) -> None:
+    """CARE's crisis phrases said on their own reach the crisis answer, not the fallback."""
+    from skill.chat.language import load_model, resolve
+
+    model = load_model(ROOT / "infra/alexa/skill-package/interactionModels/custom/en-US.json")
+    resolution = resolve(said, model)
+    assert resolution.intent == "CrisisIntent", said
+    answer = alexa.intent("CrisisIntent")
+    assert speech(answer).startswith("You can call or text")
+    assert ends_session(answer) is False
+
+
+def test_feelings_are_screened_and_met_warmly(alexa: AlexaActions, database: Database) -> None:
+    """'I feel ...' with crisis language gets resources; otherwise a warm word; nothing stored."""
+    crisis = alexa.intent("FeelingIntent", feeling="like i want to end it all")
+    assert speech(crisis).startswith("You can call or text")
+    calm = alexa.intent("FeelingIntent", new_session=True, feeling="tired and a bit flat")
+    assert "Thank you for telling me" in speech(calm)
+    assert "bright side" not in speech(calm)
+    assert glimmers(database) == []
+
+
+def test_crisis_numbers_are_read_digit_by_digit(alexa: AlexaActions) -> None:
+    """988 and 741741 are marked up so Alexa says each digit."""
+    ssml = speech(alexa.intent("CrisisIntent"))
+    assert '<say-as interpret-as="digits">988</say-as>' in ssml
+    assert '<say-as interpret-as="digits">741741</say-as>' in ssml

@@ -17,6 +17,8 @@ def build_skill(services: Services) -> CustomSkill:
         session.LaunchHandler(services),
         session.SessionEndedHandler(services),
         # Journal: logging, the body, lingering, recall, deletion, privacy.
+        journal.CrisisHandler(services),
+        journal.FeelingHandler(services),
         journal.LogGlimmerHandler(services),
         journal.RecordShiftHandler(services),
         journal.LingerPreferenceHandler(services),

@@ -18,6 +18,13 @@ MAX_CHARS = 500
 RECENT_DAYS = 30
 PAGE_SIZE = 3
 _SPACE = re.compile(r"\s+")
+_PUNCTUATION = re.compile(r"[^\w\s']")
+# Answers that mean "I couldn't find one": met warmly, never saved as a glimmer.
+NOTHING_PHRASES = frozenset({
+    "nothing", "nothing today", "nothing really", "nothing at all", "nothing much", "not much",
+    "none", "no", "nope", "not today", "i don't know", "i dont know", "i can't find one",
+    "i couldn't find one", "i didn't notice anything", "nothing comes to mind", "not really",
+})
 # Control characters and lone surrogates can't be spoken or stored (PostgreSQL refuses NUL).
 _UNSPEAKABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
@@ -26,6 +33,7 @@ class Kind(enum.Enum):
     """What a piece of free text turned out to be."""
 
     ENTRY = "entry"
+    NOTHING = "nothing"
     EMPTY = "empty"
     UNCLEAR = "unclear"
     CRISIS = "crisis"
@@ -64,6 +72,8 @@ def prepare(raw: str | None, *, tag: bool = True) -> Prepared:
         return Prepared(Kind.CRISIS)
     if not _has_words(text):
         return Prepared(Kind.UNCLEAR)
+    if _PUNCTUATION.sub("", text.lower()).strip() in NOTHING_PHRASES:
+        return Prepared(Kind.NOTHING)
     kept, was_cut = cut_at_word(text)
     senses = detect_senses(kept) if tag else frozenset()
     return Prepared(Kind.ENTRY, text=kept, senses=senses, was_cut=was_cut)

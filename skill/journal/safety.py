@@ -8,6 +8,7 @@ in danger. When a phrase is genuinely ambiguous about safety, the screen says ye
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 import unicodedata
@@ -49,6 +50,9 @@ class _Lexicon:
     patterns: tuple[_Pattern, ...]
 
 
+MAX_SOFT_SUBSETS = 4  # 2**4 variants at most; longer texts still get "all kept" and "all dropped"
+
+
 def screen(text: str) -> bool:
     """Return True when the text contains crisis language (explicit or indirect)."""
     return _matching_rule(text, _lexicon()) is not None
@@ -73,9 +77,20 @@ def _variants(text: str, lexicon: _Lexicon) -> list[str]:
     tokens = re.findall(r"[a-z0-9]+", folded)
     # Fillers go before rewrites, so "my um self" and "no honestly one" still join up.
     plain = _squash(lexicon.fillers.sub(" ", " ".join(_corrected(t, lexicon) for t in tokens)))
-    without_soft = _squash(lexicon.soft_fillers.sub(" ", plain))
-    forms = [plain] if without_soft == plain else [plain, without_soft]
-    return [_rewritten(form, lexicon) for form in forms]
+    forms = {plain, _squash(lexicon.soft_fillers.sub(" ", plain))}
+    # A soft filler can be filler and meaning in one phrase ("i cant like keep living like
+    # this"), so with a few of them, every choice of which to drop is screened.
+    spans = [match.span() for match in lexicon.soft_fillers.finditer(plain)]
+    if len(spans) <= MAX_SOFT_SUBSETS:
+        for choice in itertools.product((False, True), repeat=len(spans)):
+            kept, last = [], 0
+            for (start, end), drop in zip(spans, choice, strict=True):
+                if drop:
+                    kept.append(plain[last:start])
+                    last = end
+            kept.append(plain[last:])
+            forms.add(_squash(" ".join(kept)))
+    return [_rewritten(form, lexicon) for form in sorted(forms, key=len, reverse=True)]
 
 
 def _rewritten(text: str, lexicon: _Lexicon) -> str:

@@ -6,13 +6,14 @@ from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
+from ask_sdk_model import Intent, IntentConfirmationStatus, Slot, SlotConfirmationStatus
 from ask_sdk_model.dialog import ConfirmIntentDirective, ElicitSlotDirective
 
 from skill.alexa import request
 from skill.alexa.handlers import Handler
 from skill.alexa.handlers.session import skip_first_use_note
 from skill.alexa.responses import ask, speech, tell
-from skill.journal.glimmers import Kind, Period, describe_period, describe_when
+from skill.journal.glimmers import Kind, Period, describe_period, describe_when, prepare
 from skill.journal.senses import Sense, parse_sense
 from skill.journal.service import DeviceAccess, Journal
 from skill.speech import Speech
@@ -45,6 +46,18 @@ def _access(handler_input: HandlerInput) -> DeviceAccess | None:
     return DeviceAccess(api[0], api[1], device) if api and device else None
 
 
+def _elicit(handler_input: HandlerInput, intent_name: str, slot: str) -> None:
+    """Asks Alexa to capture the next words as `slot` of `intent_name`, so a bare answer routes."""
+    handler_input.response_builder.add_directive(ElicitSlotDirective(
+        slot_to_elicit=slot,
+        updated_intent=Intent(
+            name=intent_name,
+            confirmation_status=IntentConfirmationStatus.NONE,
+            slots={slot: Slot(name=slot, confirmation_status=SlotConfirmationStatus.NONE)},
+        ),
+    ))
+
+
 def crisis_answer(handler_input: HandlerInput, say: Speech) -> Response:
     """Resources first, nothing stored, and an offer to stay for a minute of grounding."""
     skip_first_use_note(handler_input)
@@ -62,10 +75,7 @@ class LogGlimmerHandler(Handler):
         say = speech(handler_input)
         moment = request.slot_value(handler_input, "moment")
         if moment is None and request.dialog_state(handler_input) != "IN_PROGRESS":
-            handler_input.response_builder.add_directive(ElicitSlotDirective(
-                slot_to_elicit="moment",
-                updated_intent=request.intent(handler_input),
-            ))
+            _elicit(handler_input, "LogGlimmerIntent", "moment")
             return ask(handler_input, say("ask_moment"), say("ask_moment_reprompt"))
         try:
             logged = _journal(self, handler_input).log(moment)
@@ -76,6 +86,10 @@ class LogGlimmerHandler(Handler):
         if kind is Kind.CRISIS:
             return crisis_answer(handler_input, say)
         if entry is None:
+            if kind is Kind.NOTHING:
+                _expect(handler_input, "shifted")
+                return ask(handler_input, say("nothing_today"), say("nothing_today_reprompt"))
+            _elicit(handler_input, "LogGlimmerIntent", "moment")
             key = "empty_moment" if kind is Kind.EMPTY else "unclear_moment"
             return ask(handler_input, say(key), say("ask_moment_reprompt"))
         ack = say("logged_cut" if logged.prepared.was_cut else "logged", moment=entry.text)
@@ -84,6 +98,30 @@ class LogGlimmerHandler(Handler):
             return ask(handler_input, f"{ack} {say('linger_offer')}", say("linger_offer_reprompt"))
         _expect(handler_input, None, glimmer_id=entry.id)
         return ask(handler_input, f"{ack} {say('logged_shift_offer')}", say("help_reprompt"))
+
+
+class CrisisHandler(Handler):
+    """Crisis language said on its own ('I want to die'): resources first, nothing kept."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return request.intent_name(handler_input) == "CrisisIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return crisis_answer(handler_input, speech(handler_input))
+
+
+class FeelingHandler(Handler):
+    """'I feel ...': screened like any free text, then met warmly; nothing is stored."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return request.intent_name(handler_input) == "FeelingIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        say = speech(handler_input)
+        if prepare(request.slot_value(handler_input, "feeling"), tag=False).kind is Kind.CRISIS:
+            return crisis_answer(handler_input, say)
+        _expect(handler_input, None)
+        return ask(handler_input, say("feeling_ack"), say("feeling_reprompt"))
 
 
 class RecordShiftHandler(Handler):
@@ -106,6 +144,7 @@ class RecordShiftHandler(Handler):
         if prepared.kind is Kind.CRISIS:
             return crisis_answer(handler_input, say)
         if prepared.kind is not Kind.ENTRY:
+            _elicit(handler_input, "RecordShiftIntent", "shift")
             return ask(handler_input, say("shift_ask"), say("help_reprompt"))
         if not saved:
             return ask(handler_input, say("shift_nothing_logged"), say("help_reprompt"))
@@ -308,6 +347,7 @@ def _answer_shifted(handler: Handler, handler_input: HandlerInput, yes: bool) ->
     say = speech(handler_input)
     if not yes:
         return tell(handler_input, say("goodbye"))
+    _elicit(handler_input, "LogGlimmerIntent", "moment")
     return ask(handler_input, say("ask_moment"), say("ask_moment_reprompt"))
 
 
