@@ -13,7 +13,6 @@ from tests.support.alexa import DEVICE_ID, AlexaActions, directives, ends_sessio
 from tests.support.clock import FrozenClock
 from tests.support.settings_api import SettingsApi
 
-
 ROOT = Path(__file__).resolve().parent.parent
 
 

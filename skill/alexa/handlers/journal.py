@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_model import Response
-from ask_sdk_model import Intent, IntentConfirmationStatus, Slot, SlotConfirmationStatus
+from ask_sdk_model import Intent, IntentConfirmationStatus, Response, Slot, SlotConfirmationStatus
 from ask_sdk_model.dialog import ConfirmIntentDirective, ElicitSlotDirective
 
 from skill.alexa import request
