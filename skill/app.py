@@ -20,9 +20,10 @@ from skill.alexa.settings_api import TimeZoneFetcher
 from skill.alexa.skill_events import SkillEvents
 from skill.alexa.verify import CertFetcher, HttpCertFetcher, RequestVerifier, default_trust_roots
 from skill.clock import Clock, system_clock
-from skill.config import Settings
+from skill.config import DEV_SECRET_KEY, Settings
 from skill.guide.library import Library, load_library
 from skill.identity import PersonKeys
+from skill.journal import safety, senses
 from skill.services import Services
 from skill.speech import validate as validate_speech
 from skill.store.db import Database
@@ -48,6 +49,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     }
     settings = Settings.load(config)
     validate_speech()
+    safety.load()  # a broken crisis lexicon must stop the app, not fail a person in crisis
+    senses.load()
 
     clock: Clock = collaborators.get("clock", system_clock)
     database: Database = collaborators.get("database") or Database(settings.database_url)
@@ -69,6 +72,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         )
         if not settings.skill_id:
             log.warning("GLIMMERS_SKILL_ID is not set: every request will be refused")
+        if settings.secret_key == DEV_SECRET_KEY:
+            log.warning(
+                "GLIMMERS_SECRET_KEY is not set: people are keyed with the public development "
+                "key. Set a real key before anyone uses this server; changing it later "
+                "separates people from their journals (docs/deploy.md)."
+            )
     else:
         log.warning(
             "!!! Alexa request verification is OFF (GLIMMERS_VERIFY_REQUESTS=0). "

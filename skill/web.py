@@ -27,6 +27,7 @@ from skill.alexa.skill_events import SkillEvents
 from skill.alexa.verify import RequestRefusedError, RequestVerifier, check_skill_id
 from skill.speech import speech_for
 from skill.store.db import Database, StorageError
+from skill.store.migrate import is_current
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +128,14 @@ def alexa() -> tuple[Response, int]:
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     """200 when the database answers, 503 otherwise."""
-    ok = webhook().database.ping()
-    return jsonify(status="ok" if ok else "unavailable", database=ok), 200 if ok else 503
+    database = webhook().database
+    reachable = database.ping()
+    migrated = reachable and is_current(database)
+    ok = reachable and migrated
+    return (
+        jsonify(status="ok" if ok else "unavailable", database=reachable, schema=migrated),
+        200 if ok else 503,
+    )
 
 
 AUDIO_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.mp3$")

@@ -384,3 +384,12 @@ def test_to_model_leaves_unknown_types_to_the_caller(alexa: AlexaActions) -> Non
     envelope = to_model(raw, DefaultSerializer())
     assert envelope.model is None
     assert envelope.request_type == "SomeNewRequest"
+
+
+@pytest.mark.parametrize("user_id", ["\ud800abc", "x" * 2000, "line\nbreak"])
+def test_malformed_user_id_is_refused(alexa: AlexaActions, user_id: str) -> None:
+    """A user id Alexa would never send (lone surrogate, huge, control characters) gets 400."""
+    alexa.user_id = user_id
+    response = alexa.post(alexa.envelope({"type": "LaunchRequest"}, new=True))
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "malformed id"}

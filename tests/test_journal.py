@@ -244,7 +244,7 @@ def test_unknown_sense_says_what_it_knows_and_reads_any(alexa: AlexaActions) -> 
     """An unknown sense names the known ones and reads any glimmer instead."""
     log(alexa, "a warm bath")
     answer = alexa.intent("ReadGlimmerIntent", new_session=True, sense="telepathy")
-    assert "I know these senses" in speech(answer)
+    assert "don't know that one as a sense" in speech(answer)
     assert "a warm bath" in speech(answer)
 
 
@@ -299,6 +299,11 @@ def test_time_zone_falls_back_to_utc_when_the_api_fails(
     log(alexa, "a kind text message")
     answer = alexa.intent("RecallPeriodIntent", new_session=True, period="today")
     assert "today, a kind text message" in speech(answer)
+    alexa.intent("RecallPeriodIntent", new_session=True, period="today")
+    assert time_zones.calls == 1  # a failure is remembered for an hour, not retried each time
+    clock.advance(minutes=61)
+    alexa.intent("RecallPeriodIntent", new_session=True, period="today")
+    assert time_zones.calls == 2
 
 
 def test_count_is_a_plain_total(alexa: AlexaActions, clock: FrozenClock) -> None:

@@ -145,11 +145,11 @@ def test_unreachable_database_raises_storage_error_and_ping_fails() -> None:
 
 
 def test_healthz_reports_the_database(make_app, database: Database) -> None:
-    """/healthz answers 200 with JSON while the database answers, 503 when it doesn't."""
+    """/healthz is 200 while the database answers at the newest schema, 503 otherwise."""
     client = make_app(database).test_client()
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": True}
+    assert response.get_json() == {"status": "ok", "database": True, "schema": True}
     broken = make_app(Database("postgresql+psycopg://nobody@127.0.0.1:1/none")).test_client()
     response = broken.get("/healthz")
     assert response.status_code == 503
@@ -172,4 +172,16 @@ def test_app_start_creates_no_tables(make_app, tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'empty.db'}")
     make_app(database)
     assert inspect(database.engine).get_table_names() == []
+    database.dispose()
+
+
+def test_healthz_is_503_until_the_database_is_migrated(make_app, tmp_path: Path) -> None:
+    """A server started before `glimmers db upgrade` does not report itself healthy."""
+    database = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    client = make_app(database).test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "database": True, "schema": False}
+    upgrade(database)
+    assert client.get("/healthz").status_code == 200
     database.dispose()

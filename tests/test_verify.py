@@ -423,6 +423,20 @@ def test_chain_is_cached_per_url_until_the_ttl(alexa: AlexaActions, pki: Pki,
     clock.advance(seconds=2)
     assert post_signed(alexa, pki, launch(alexa)).status_code == 200
     assert cert_host.count(certs.VALID) == 2
-    other = "https://s3.amazonaws.com:443/echo.api/echo-api-cert.pem"
-    assert post_signed(alexa, pki, launch(alexa), url=other).status_code == 200
-    assert cert_host.count(certs.VALID) == 3
+    same = "HTTPS://S3.amazonaws.com:443/echo.api/../echo.api/echo-api-cert.pem"
+    assert post_signed(alexa, pki, launch(alexa), url=same).status_code == 200
+    assert cert_host.count(certs.VALID) == 2  # a spelling variant shares the canonical entry
+
+
+@pytest.mark.parametrize("url", [
+    "https://s3.amazonaws.com/echo.api/echo-api-cert.pem?x=1",
+    "https://s3.amazonaws.com/echo.api/echo-api-cert.pem#frag",
+    "https://user@s3.amazonaws.com/echo.api/echo-api-cert.pem",
+])
+def test_cert_url_with_query_fragment_or_user_is_refused(alexa: AlexaActions, pki: Pki,
+                                                          cert_host: CertServer,
+                                                          url: str) -> None:
+    """Query strings, fragments and user parts are refused before anything is downloaded."""
+    response = post_signed(alexa, pki, launch(alexa), url=url)
+    assert response.status_code == 400
+    assert cert_host.count(certs.VALID) == 0

@@ -28,6 +28,7 @@ from ask_sdk_model.request import Request
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_ID_CHARS = 1024
 _LIST = re.compile(r"^list\[(.*)\]$")
 _DICT = re.compile(r"^dict\(([^,]*), (.*)\)$")
 _PRIMITIVES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
@@ -85,6 +86,8 @@ def decode(body: bytes) -> dict[str, Any]:
         raise EnvelopeError("missing application id")
     if not isinstance(user, dict) or not isinstance(user.get("userId"), str) or not user["userId"]:
         raise EnvelopeError("missing user id")
+    if not _is_id(user["userId"]) or not _is_id(application["applicationId"]):
+        raise EnvelopeError("malformed id")
     return raw
 
 
@@ -115,6 +118,17 @@ def prune_nesting(text: str, limit: int) -> str:
         return text
     pieces.append(text[kept_from:])
     return "".join(pieces)
+
+
+def _is_id(value: str) -> bool:
+    """Alexa's ids are short printable UTF-8; a lone surrogate or a megabyte is not one."""
+    if len(value) > MAX_ID_CHARS or not value.isprintable():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def to_model(raw: dict[str, Any], serializer: DefaultSerializer) -> Envelope:

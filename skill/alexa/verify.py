@@ -17,6 +17,7 @@ import threading
 import urllib.error
 import urllib.request
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +42,7 @@ SIGNING_NAME = "echo-api.amazon.com"
 MAX_SKEW = timedelta(seconds=150)
 MAX_SKEW_SKILL_EVENT = timedelta(hours=1)
 MAX_CHAIN_BYTES = 64 * 1024
+MAX_CACHED_CHAINS = 16
 
 _PEM_BLOCK = re.compile(
     rb"-----BEGIN CERTIFICATE-----\r?\n.+?\r?\n-----END CERTIFICATE-----", re.DOTALL
@@ -114,8 +116,12 @@ class HttpCertFetcher:
         return data
 
 
-def check_cert_url(url: str) -> None:
-    """Applies Amazon's rules to SignatureCertChainUrl, after normalising the path."""
+def check_cert_url(url: str) -> str:
+    """Applies Amazon's rules to SignatureCertChainUrl; returns its one canonical form.
+
+    Only the canonical URL is fetched and cached, so spelling variants of one URL
+    (case, :443, dot segments) cost one download, not one each.
+    """
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -127,9 +133,12 @@ def check_cert_url(url: str) -> None:
         raise RequestRefusedError("certificate url host is not s3.amazonaws.com")
     if port is not None and port != 443:
         raise RequestRefusedError("certificate url port is not 443")
+    if parts.query or parts.fragment or parts.username is not None or parts.password is not None:
+        raise RequestRefusedError("certificate url has a query, fragment or user part")
     path = posixpath.normpath(parts.path) if parts.path else ""
     if not path.startswith(CERT_PATH_PREFIX):
         raise RequestRefusedError("certificate url path is not under /echo.api/")
+    return f"https://{CERT_HOST}{path}"
 
 
 def _parse_timestamp(value: Any) -> datetime:
@@ -169,7 +178,7 @@ class RequestVerifier:
         self.store = Store(trust_roots)
         self.clock = clock
         self.cache_ttl = timedelta(seconds=cache_seconds)
-        self._cache: dict[str, _CachedKey] = {}
+        self._cache: OrderedDict[str, _CachedKey] = OrderedDict()
         self._lock = threading.Lock()
 
     def verify(self, headers: Mapping[str, str], body: bytes, envelope: Mapping[str, Any]) -> None:
@@ -185,12 +194,12 @@ class RequestVerifier:
             raise RequestRefusedError("missing SignatureCertChainUrl header")
         if not signature_b64:
             raise RequestRefusedError("missing Signature-256 header")
-        check_cert_url(url)
+        canonical = check_cert_url(url)
         try:
             signature = base64.b64decode(signature_b64.strip(), validate=True)
         except (binascii.Error, ValueError):
             raise RequestRefusedError("signature is not base64") from None
-        key = self._signing_key(url)
+        key = self._signing_key(canonical)
         try:
             key.verify(signature, body, padding.PKCS1v15(), hashes.SHA256())
         except InvalidSignature:
@@ -211,10 +220,14 @@ class RequestVerifier:
         now = self.clock()
         with self._lock:
             cached = self._cache.get(url)
+            if cached is not None:
+                self._cache.move_to_end(url)
         if cached is None or now >= cached.expires_at:
             cached = self._load_chain(url, now)
             with self._lock:
                 self._cache[url] = cached
+                while len(self._cache) > MAX_CACHED_CHAINS:  # Amazon uses one or two
+                    self._cache.popitem(last=False)
         if not cached.not_before <= now <= cached.not_after:
             raise RequestRefusedError("signing certificate is not valid now")
         return cached.key

@@ -407,13 +407,18 @@ def next_lesson_outcome(library: Library, progress: Sequence[Position]) -> Outco
     return plan(library, lesson, progress)
 
 
-def lesson_to_continue(progress: Sequence[Position], library: Library) -> Item | None:
-    """The most recently touched lesson still partway through, else the next unfinished one."""
+def lesson_in_progress(progress: Sequence[Position], library: Library) -> Item | None:
+    """The most recently touched lesson still partway through, if any."""
     for row in progress:
         item = library.get(row.content_id)
         if item is not None and item.kind == "lesson" and row.resumable:
             return item
-    return next_lesson(progress, library)
+    return None
+
+
+def lesson_to_continue(progress: Sequence[Position], library: Library) -> Item | None:
+    """The most recently touched lesson still partway through, else the next unfinished one."""
+    return lesson_in_progress(progress, library) or next_lesson(progress, library)
 
 
 def continue_lesson(library: Library, progress: Sequence[Position]) -> Outcome:

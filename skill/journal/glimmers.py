@@ -111,19 +111,31 @@ def recent_bounds(now: datetime) -> tuple[datetime, datetime]:
     return now - timedelta(days=RECENT_DAYS), now + timedelta(seconds=1)
 
 
-def describe_when(moment: datetime, now: datetime, zone: tzinfo) -> str:
-    """Says when, as a person would: today, yesterday, on Tuesday, on November 3."""
+class WhenKind(enum.Enum):
+    """How far back a day is, as a person would say it."""
+
+    TODAY = "today"
+    YESTERDAY = "yesterday"
+    WEEKDAY = "weekday"
+    DATE = "date"
+
+
+@dataclass(frozen=True)
+class When:
+    """A day relative to today in the person's zone; the words live in the speech catalog."""
+
+    kind: WhenKind
+    day: date
+
+
+def describe_when(moment: datetime, now: datetime, zone: tzinfo) -> When:
+    """Today, yesterday, a weekday within the week, or a date."""
     day = moment.astimezone(zone).date()
     today = now.astimezone(zone).date()
     if day == today:
-        return "today"
+        return When(WhenKind.TODAY, day)
     if day == today - timedelta(days=1):
-        return "yesterday"
+        return When(WhenKind.YESTERDAY, day)
     if today - day < timedelta(days=7):
-        return f"on {day.strftime('%A')}"
-    return f"on {day.strftime('%B')} {day.day}"
-
-
-def describe_period(period: Period) -> str:
-    """The words for a period, as in "From this week"."""
-    return "today" if period is Period.TODAY else "the last seven days"
+        return When(WhenKind.WEEKDAY, day)
+    return When(WhenKind.DATE, day)

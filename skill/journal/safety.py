@@ -53,6 +53,11 @@ class _Lexicon:
 MAX_SOFT_SUBSETS = 4  # 2**4 variants at most; longer texts still get "all kept" and "all dropped"
 
 
+def load() -> None:
+    """Loads and validates the crisis lexicon now, so a broken file stops the app at start."""
+    _lexicon()
+
+
 def screen(text: str) -> bool:
     """Return True when the text contains crisis language (explicit or indirect)."""
     return _matching_rule(text, _lexicon()) is not None

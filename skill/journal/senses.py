@@ -90,6 +90,11 @@ class _Hit:
     meeting: bool = False  # a "saw"/"see" that may mean meeting someone
 
 
+def load() -> None:
+    """Loads and validates the lexicon now, so a broken file stops the app at start."""
+    _lexicon()
+
+
 def detect_senses(text: str) -> frozenset[Sense]:
     """Return the senses a glimmer's words point to; empty when none is clear."""
     lexicon = _lexicon()

@@ -28,6 +28,7 @@ from skill.store.models import Glimmer
 log = logging.getLogger(__name__)
 
 TIME_ZONE_REFRESH = timedelta(hours=24)
+TIME_ZONE_RETRY = timedelta(hours=1)
 SHIFT_WINDOW = timedelta(hours=1)
 
 
@@ -188,18 +189,20 @@ class Journal:
                 return UTC  # nothing to recall yet, so no need to ask Amazon
             prefs = repo.preferences(session, person)
             cached, checked_at = prefs.time_zone, prefs.time_zone_checked_at
-        if cached and checked_at and now - checked_at < TIME_ZONE_REFRESH:
-            return _zone(cached)
+        if checked_at and now - checked_at < TIME_ZONE_REFRESH:
+            return _zone(cached) if cached else UTC
         name = (
             self.services.time_zone_fetcher(access.endpoint, access.token, access.device_id)
             if access is not None
             else None
         )
-        if name is None:
-            return _zone(cached) if cached else UTC
         with self.services.db.transaction() as session:
             person = repo.person_for(session, self.user_key, now)
             prefs = repo.preferences(session, person)
+            if name is None:
+                # Ask again in an hour, not on every recall (each ask may wait seconds).
+                prefs.time_zone_checked_at = now - TIME_ZONE_REFRESH + TIME_ZONE_RETRY
+                return _zone(cached) if cached else UTC
             prefs.time_zone = name
             prefs.time_zone_checked_at = now
         return _zone(name)

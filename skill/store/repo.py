@@ -207,9 +207,15 @@ def save_progress(
 ) -> Progress:
     """Records where playback of one item stands, creating the row on first play."""
     progress = progress_for(session, person, content_id)
-    if progress is None:
-        progress = Progress(person_id=person.id, content_id=content_id, completed=False)
-        session.add(progress)
+    if progress is None:  # created race-free: a pause and a player event may arrive together
+        session.execute(
+            _insert(session, Progress)
+            .values(person_id=person.id, content_id=content_id, token=token, offset_ms=0,
+                    completed=False, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["person_id", "content_id"])
+        )
+        progress = progress_for(session, person, content_id)
+        assert progress is not None
     progress.token = token
     progress.offset_ms = max(0, offset_ms)
     progress.completed = progress.completed or completed

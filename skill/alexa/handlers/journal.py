@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
@@ -12,7 +13,7 @@ from skill.alexa import request
 from skill.alexa.handlers import Handler
 from skill.alexa.handlers.session import skip_first_use_note
 from skill.alexa.responses import ask, speech, tell
-from skill.journal.glimmers import Kind, Period, describe_period, describe_when, prepare
+from skill.journal.glimmers import Kind, Period, When, WhenKind, describe_when, prepare
 from skill.journal.senses import Sense, parse_sense
 from skill.journal.service import DeviceAccess, Journal
 from skill.speech import Speech
@@ -191,11 +192,11 @@ class ReadGlimmerHandler(Handler):
         prefix = say("unknown_sense") + " " if spoken and sense is None else ""
         if entry is None:
             key = "recall_none_sense" if sense else "recall_none_recent"
-            return tell(handler_input, prefix + say(key, sense=_sense_words(sense)))
-        when = describe_when(entry.created_at, self.services.clock(), journal.zone(
-            _access(handler_input)))
+            return tell(handler_input, prefix + say(key, sense=_sense_words(say, sense)))
+        when = _when_words(say, describe_when(entry.created_at, self.services.clock(),
+                                              journal.zone(_access(handler_input))))
         key = "recall_one_sense" if sense else "recall_one"
-        text = say(key, when=when, moment=entry.text, sense=_sense_words(sense))
+        text = say(key, when=when, moment=entry.text, sense=_sense_words(say, sense))
         return tell(handler_input, prefix + text)
 
 
@@ -219,14 +220,14 @@ def recall_page(handler: Handler, handler_input: HandlerInput, period: Period,
     journal = _journal(handler, handler_input)
     zone = journal.zone(_access(handler_input))
     page = journal.page(period, zone, offset)
-    words = describe_period(period)
+    words = say.text(PERIOD_LINES[period])
     if not page.entries:
         key = "recall_list_none" if offset == 0 else "recall_list_end"
         _expect(handler_input, None)
         return tell(handler_input, say(key, period=words))
     now = handler.services.clock()
     items = " ".join(
-        say("recall_list_item", when=describe_when(entry.created_at, now, zone),
+        say("recall_list_item", when=_when_words(say, describe_when(entry.created_at, now, zone)),
             moment=entry.text)
         for entry in page.entries
     )
@@ -281,7 +282,7 @@ class DeleteAllHandler(Handler):
         if status == "NONE":
             handler_input.response_builder.add_directive(ConfirmIntentDirective(
                 updated_intent=request.intent(handler_input)))
-            return ask(handler_input, say("delete_all_confirm"), say("delete_all_confirm"))
+            return ask(handler_input, say("delete_all_confirm"), say("delete_all_confirm_reprompt"))
         if status != "CONFIRMED":
             return tell(handler_input, say("delete_all_kept"))
         _journal(self, handler_input).delete_everything()
@@ -323,7 +324,7 @@ def _answer_linger(handler: Handler, handler_input: HandlerInput, yes: bool) -> 
         return tell(handler_input, say("linger_skipped"))
     clip = handler.services.library.get("linger")
     if clip is not None:
-        return tell(handler_input, f'<audio src="{handler.services.audio_url(clip.file)}"/>')
+        return tell(handler_input, say("audio_clip", url=handler.services.audio_url(clip.file)))
     return tell(handler_input, say("linger_guide"))
 
 
@@ -334,7 +335,7 @@ def _answer_grounding(handler: Handler, handler_input: HandlerInput, yes: bool) 
         return tell(handler_input, say("crisis_declined"))
     clip = handler.services.library.get("grounding-minute")
     guide = (
-        f'<audio src="{handler.services.audio_url(clip.file)}"/> {say("crisis_reprompt")}'
+        say("audio_clip", url=handler.services.audio_url(clip.file)) + " " + say("crisis_reprompt")
         if clip is not None and request.supports_audio_player(handler_input)
         else say("grounding_speech")
     )
@@ -386,8 +387,22 @@ def _sense(slot_id: str | None, spoken: str | None) -> Sense | None:
     return parse_sense(spoken) if spoken else None
 
 
-def _sense_words(sense: Sense | None) -> str:
-    if sense is None:
-        return ""
-    return {Sense.BODY: "the body", Sense.CONNECTION: "connection with others"}.get(
-        sense, sense.value)
+SENSE_LINES = {
+    Sense.SIGHT: "sense_sight", Sense.SOUND: "sense_sound", Sense.TOUCH: "sense_touch",
+    Sense.SMELL: "sense_smell", Sense.TASTE: "sense_taste", Sense.BODY: "sense_body",
+    Sense.CONNECTION: "sense_connection",
+}
+WHEN_LINES = {
+    WhenKind.TODAY: "when_today", WhenKind.YESTERDAY: "when_yesterday",
+    WhenKind.WEEKDAY: "when_weekday", WhenKind.DATE: "when_date",
+}
+PERIOD_LINES = {Period.TODAY: "period_today", Period.WEEK: "period_week"}
+
+
+def _sense_words(say: Speech, sense: Sense | None) -> str:
+    return say.text(SENSE_LINES[sense]) if sense is not None else ""
+
+
+def _when_words(say: Speech, when: When) -> str:
+    return say.text(WHEN_LINES[when.kind], weekday=calendar.day_name[when.day.weekday()],
+               month=calendar.month_name[when.day.month], day=when.day.day)

@@ -15,6 +15,7 @@ from ask_sdk_model.ui import SsmlOutputSpeech
 from skill.alexa import request
 from skill.alexa.handlers import Handler
 from skill.alexa.responses import ask, silent, speech, tell
+from skill.guide.playback import Position, lesson_in_progress
 from skill.services import Services
 from skill.store import StorageError, repo
 
@@ -55,25 +56,17 @@ class LaunchHandler(Handler):
             person.disclaimer_heard = True
             person.last_visit_at = now
             request.session_attributes(handler_input)[NOTE_HEARD] = True
-            unfinished = repo.all_progress(session, person)
+            progress = [
+                Position(row.content_id, row.token, row.offset_ms, row.completed)
+                for row in repo.all_progress(session, person)
+            ]
+        lesson = lesson_in_progress(progress, self.services.library)
         if first_visit:
             text = f"{say('disclaimer')} {say('welcome_first')}"
+        elif lesson is not None:
+            text = say("welcome_back_lesson", title=lesson.title)
         else:
-            lesson = next(
-                (
-                    item
-                    for row in unfinished
-                    if not row.completed
-                    and (item := self.services.library.get(row.content_id)) is not None
-                    and item.kind == "lesson"
-                ),
-                None,
-            )
-            text = (
-                say("welcome_back_lesson", title=lesson.title)
-                if lesson is not None
-                else say("welcome_back")
-            )
+            text = say("welcome_back")
         return ask(handler_input, text, say("welcome_reprompt"))
 
 
