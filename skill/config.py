@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,7 +45,6 @@ class Settings:
     cert_timeout_seconds: float = 3.0
     cert_cache_seconds: float = 3600.0
     settings_api_timeout_seconds: float = 2.0
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -71,7 +70,6 @@ class Settings:
             cert_timeout_seconds=float(get("CERT_TIMEOUT_SECONDS", 3.0)),
             cert_cache_seconds=float(get("CERT_CACHE_SECONDS", 3600.0)),
             settings_api_timeout_seconds=float(get("SETTINGS_API_TIMEOUT_SECONDS", 2.0)),
-            extra={k: v for k, v in env.items() if not k.startswith("GLIMMERS_")},
         )
         settings.validate()
         return settings

@@ -96,7 +96,9 @@ def empty_response() -> dict[str, Any]:
 def unknown_response(envelope: Envelope) -> dict[str, Any]:
     """A polite generic answer; silent for player, controller and system requests."""
     kind = envelope.request_type
-    if not (kind in {"LaunchRequest", "IntentRequest"} or "." not in kind):
+    # Only a new top-level request may be spoken to; a namespaced one ("Foo.Bar") is an
+    # event or a player request, and an ended session takes no speech.
+    if "." in kind or kind.startswith("SessionEnded"):
         return empty_response()
     locale = envelope.raw["request"].get("locale")
     text = speech_for(locale if isinstance(locale, str) else None)("unknown_request")

@@ -366,6 +366,9 @@ def _answer_delete_last(handler: Handler, handler_input: HandlerInput, yes: bool
     if not yes or not isinstance(glimmer_id, int):
         return tell(handler_input, say("delete_kept"))
     _journal(handler, handler_input).delete(glimmer_id)
+    attributes = request.session_attributes(handler_input)
+    if attributes.get("glimmer_id") == glimmer_id:
+        del attributes["glimmer_id"]  # a later bodily shift must not land on another glimmer
     return tell(handler_input, say("delete_last_done"))
 
 
