@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import itertools
 import re
-import tomllib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any, TypeVar
+
+from skill.journal.lexicons import LexiconError, only_keys, read
 
 __all__ = ["LexiconError", "screen"]
 
@@ -27,9 +27,6 @@ _T = TypeVar("_T")
 # Bounds the work per token: a 5,000-letter "word" is never compared against key words.
 _MIN_FUZZY_LENGTH = 5
 
-
-class LexiconError(ValueError):
-    """The crisis lexicon is missing, malformed, or fails its own examples."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,19 +135,14 @@ def _distance(a: str, b: str) -> int:
 @cache
 def _lexicon() -> _Lexicon:
     """Load, compile and self-check crisis.toml once; any problem fails loudly."""
-    try:
-        raw = resources.files(__package__ or "skill.journal").joinpath("lexicon", _LEXICON_FILE)
-        data = tomllib.loads(raw.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise LexiconError(f"cannot read lexicon/{_LEXICON_FILE}: {error}") from error
-    return _build(data)
+    return _build(read(_LEXICON_FILE))
 
 
 def _build(data: Mapping[str, Any]) -> _Lexicon:
-    _only_keys(data, {"fuzzy", "rewrites", "fillers", "triggers", "macros", "pattern"}, "top")
+    only_keys(data, {"fuzzy", "rewrites", "fillers", "triggers", "macros", "pattern"}, "top")
 
     fuzzy_table = _table(data, "fuzzy")
-    _only_keys(fuzzy_table, {"words", "ignore"}, "[fuzzy]")
+    only_keys(fuzzy_table, {"words", "ignore"}, "[fuzzy]")
     fuzzy = _table(fuzzy_table, "words")
     if not all(isinstance(v, int) and 0 < v <= 2 for v in fuzzy.values()):
         raise LexiconError("[fuzzy] words: distances must be 1 or 2")
@@ -160,10 +152,10 @@ def _build(data: Mapping[str, Any]) -> _Lexicon:
         raise LexiconError("[rewrites]: every value must be a non-empty string")
 
     fillers = _table(data, "fillers")
-    _only_keys(fillers, {"always", "soft"}, "[fillers]")
+    only_keys(fillers, {"always", "soft"}, "[fillers]")
 
     triggers = _table(data, "triggers")
-    _only_keys(triggers, {"prefixes", "examples"}, "[triggers]")
+    only_keys(triggers, {"prefixes", "examples"}, "[triggers]")
 
     macros = _table(data, "macros")
     patterns = tuple(_pattern(entry, macros) for entry in _list(data, "pattern", dict))
@@ -185,7 +177,7 @@ def _build(data: Mapping[str, Any]) -> _Lexicon:
 
 
 def _pattern(entry: Mapping[str, Any], macros: Mapping[str, Any]) -> _Pattern:
-    _only_keys(entry, {"id", "regex", "examples", "counter"}, "[[pattern]]")
+    only_keys(entry, {"id", "regex", "examples", "counter"}, "[[pattern]]")
     pattern_id, source = entry.get("id"), entry.get("regex")
     if not isinstance(pattern_id, str) or not isinstance(source, str):
         raise LexiconError(f"[[pattern]] {pattern_id!r}: id and regex must be strings")
@@ -247,6 +239,3 @@ def _list(data: Mapping[str, Any], key: str, kind: type[_T]) -> list[_T]:
     return value
 
 
-def _only_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    if extra := set(table) - allowed:
-        raise LexiconError(f"{where}: unknown keys {sorted(extra)}")

@@ -8,14 +8,14 @@ left out of the lexicon, and weak cues give way to stronger evidence.
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from typing import Any
+
+from skill.journal.lexicons import LexiconError, only_keys, read
 
 __all__ = ["LexiconError", "Sense", "detect_senses", "parse_sense"]
 
@@ -54,9 +54,6 @@ class Sense(StrEnum):
     BODY = "body"
     CONNECTION = "connection"
 
-
-class LexiconError(ValueError):
-    """A lexicon data file is missing, malformed or inconsistent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,16 +216,11 @@ def _verb_forms(lemma: str) -> set[str]:
 @cache
 def _lexicon() -> _Lexicon:
     """Load and validate senses.toml once; a bad file fails loudly at first use."""
-    try:
-        raw = resources.files(__package__ or "skill.journal").joinpath("lexicon", _LEXICON_FILE)
-        data = tomllib.loads(raw.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise LexiconError(f"cannot read lexicon/{_LEXICON_FILE}: {error}") from error
-    return _build(data)
+    return _build(read(_LEXICON_FILE))
 
 
 def _build(data: Mapping[str, Any]) -> _Lexicon:
-    _only_keys(data, {"blockers", "others", "sight", "touch_frame", "sense"}, "top level")
+    only_keys(data, {"blockers", "others", "sight", "touch_frame", "sense"}, "top level")
     words: dict[str, set[_Cue]] = {}
     phrases: dict[tuple[str, ...], set[Sense]] = {}
     yields_to: dict[Sense, frozenset[Sense]] = {}
@@ -268,7 +260,7 @@ def _add_sense(
 ) -> frozenset[Sense]:
     """Add one [sense.*] table's cues; return the senses its weak cues yield to."""
     where = f"[sense.{sense.value}]"
-    _only_keys(table, {"verbs", "nouns", "exact", "weak", "yields_to", "phrases", "slot"}, where)
+    only_keys(table, {"verbs", "nouns", "exact", "weak", "yields_to", "phrases", "slot"}, where)
     seen: set[str] = set()
     for lemma in _words(table, "verbs", where, seen):
         _add(words, _verb_forms(lemma), _Cue(sense, weak=False))
@@ -296,7 +288,7 @@ def _add_sense(
 
 
 def _add_blockers(table: Mapping[str, Any], phrases: dict[tuple[str, ...], set[Sense]]) -> None:
-    _only_keys(table, {"phrases"}, "[blockers]")
+    only_keys(table, {"phrases"}, "[blockers]")
     for text in _words(table, "phrases", "[blockers]", set()):
         key = _phrase_key(text, "[blockers]")
         if phrases.get(key):
@@ -305,7 +297,7 @@ def _add_blockers(table: Mapping[str, Any], phrases: dict[tuple[str, ...], set[S
 
 
 def _meeting_verbs(table: Mapping[str, Any], words: Mapping[str, set[_Cue]]) -> frozenset[str]:
-    _only_keys(table, {"meeting_verbs"}, "[sight]")
+    only_keys(table, {"meeting_verbs"}, "[sight]")
     verbs = frozenset(_words(table, "meeting_verbs", "[sight]", set()))
     if stray := {v for v in verbs if _Cue(Sense.SIGHT, weak=False) not in words.get(v, ())}:
         raise LexiconError(f"[sight] meeting_verbs are not sight cues: {sorted(stray)}")
@@ -313,7 +305,7 @@ def _meeting_verbs(table: Mapping[str, Any], words: Mapping[str, set[_Cue]]) -> 
 
 
 def _including_me(table: Mapping[str, Any], words: Mapping[str, set[_Cue]]) -> frozenset[str]:
-    _only_keys(table, {"including_me"}, "[others]")
+    only_keys(table, {"including_me"}, "[others]")
     found = frozenset(_words(table, "including_me", "[others]", set()))
     if stray := {w for w in found if _Cue(Sense.CONNECTION, weak=False) not in words.get(w, ())}:
         raise LexiconError(f"[others] including_me are not connection cues: {sorted(stray)}")
@@ -323,7 +315,7 @@ def _including_me(table: Mapping[str, Any], words: Mapping[str, set[_Cue]]) -> f
 def _touch_frame_words(
     table: Mapping[str, Any],
 ) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    _only_keys(table, {"prepositions", "determiners", "parts"}, "[touch_frame]")
+    only_keys(table, {"prepositions", "determiners", "parts"}, "[touch_frame]")
     parts = {f for p in _words(table, "parts", "[touch_frame]", set()) for f in {p} | _plural(p)}
     frame = (
         frozenset(_words(table, "prepositions", "[touch_frame]", set())),
@@ -354,9 +346,6 @@ def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _only_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    if extra := set(table) - allowed:
-        raise LexiconError(f"{where}: unknown keys {sorted(extra)}")
 
 
 def _words(table: Mapping[str, Any], key: str, where: str, seen: set[str]) -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -99,6 +99,16 @@ def latest_glimmer(session: Session, person: Person) -> Glimmer | None:
     ).first()
 
 
+def _tagged(sense: str) -> ColumnElement[bool]:
+    """Glimmers whose comma-separated tags include this sense as a whole tag."""
+    return or_(
+        Glimmer.senses == sense,
+        Glimmer.senses.startswith(f"{sense},"),
+        Glimmer.senses.endswith(f",{sense}"),
+        Glimmer.senses.contains(f",{sense},"),
+    )
+
+
 def glimmers_between(
     session: Session,
     person: Person,
@@ -116,12 +126,7 @@ def glimmers_between(
         .where(Glimmer.created_at >= start, Glimmer.created_at < end)
     )
     if sense is not None:
-        query = query.where(
-            (Glimmer.senses == sense)
-            | Glimmer.senses.startswith(f"{sense},")
-            | Glimmer.senses.endswith(f",{sense}")
-            | Glimmer.senses.contains(f",{sense},")
-        )
+        query = query.where(_tagged(sense))
     query = query.order_by(Glimmer.created_at.desc(), Glimmer.id.desc())
     return list(session.scalars(query.limit(limit).offset(offset)))
 
@@ -134,12 +139,7 @@ def count_between(
         Glimmer.person_id == person.id, Glimmer.created_at >= start, Glimmer.created_at < end
     )
     if sense is not None:
-        query = query.where(
-            (Glimmer.senses == sense)
-            | Glimmer.senses.startswith(f"{sense},")
-            | Glimmer.senses.endswith(f",{sense}")
-            | Glimmer.senses.contains(f",{sense},")
-        )
+        query = query.where(_tagged(sense))
     return int(session.scalar(query) or 0)
 
 
