@@ -35,6 +35,16 @@ def sqlite_database(directory: Path) -> Database:
 
 
 @pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    """One migrated SQLite database, for tests whose subject does not depend on the store."""
+    database = sqlite_database(tmp_path)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
 def postgres_schema() -> Iterator[str]:
     """A private schema in the test PostgreSQL database, dropped afterwards; yields the URL."""
     if not POSTGRES_URL:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,22 +27,11 @@ from skill.alexa.envelope import (
     to_model,
 )
 from skill.store.db import Database
-from tests.conftest import sqlite_database
 from tests.support.alexa import USER_ID, AlexaActions, directives, speech
 from tests.support.clock import FrozenClock
 
 HELP_WORDS = "I noticed"  # the help text's example, as in tests/test_session.py
 WELCOME = "Welcome to Glimmers"
-
-
-@pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    """One migrated SQLite database (parsing does not depend on the store)."""
-    database = sqlite_database(tmp_path)
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 @pytest.fixture

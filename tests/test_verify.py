@@ -29,7 +29,6 @@ from skill.alexa.verify import (
 )
 from skill.guide.library import Library
 from skill.store.db import Database
-from tests.conftest import sqlite_database
 from tests.support import certs
 from tests.support.alexa import SKILL_ID, USER_ID, AlexaActions, speech, timestamp
 from tests.support.cert_server import CertServer, cert_server
@@ -52,16 +51,6 @@ def cert_host(pki: Pki) -> Iterator[CertServer]:
     """The local stand-in for s3.amazonaws.com/echo.api/."""
     with cert_server(pki.chains) as server:
         yield server
-
-
-@pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    """One migrated SQLite database (verification does not depend on the store)."""
-    database = sqlite_database(tmp_path)
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 @pytest.fixture
