@@ -13,6 +13,7 @@ Decisions (documented in the report and tests):
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
@@ -34,6 +35,7 @@ from skill.guide.playback import Clip, Outcome, Play, Player, Position, Record, 
 from skill.services import Services
 from skill.speech import Speech
 from skill.store import repo
+from skill.store.models import Progress
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +77,18 @@ def player(handler_input: HandlerInput) -> Player:
     )
 
 
+def as_positions(rows: Iterable[Progress]) -> list[Position]:
+    """Plain copies of stored progress rows, for the pure guide."""
+    return [Position(row.content_id, row.token, row.offset_ms, row.completed) for row in rows]
+
+
 def positions(services: Services, handler_input: HandlerInput) -> list[Position]:
     """The person's stored progress, most recently touched first (nothing created)."""
     key = services.keys.key(request.user_id(handler_input))
     with services.db.transaction() as session:
         person = repo.find_person(session, key)
         rows = repo.all_progress(session, person) if person is not None else []
-        return [Position(row.content_id, row.token, row.offset_ms, row.completed) for row in rows]
+        return as_positions(rows)
 
 
 def save(services: Services, handler_input: HandlerInput, token: str, done: Record) -> bool:

@@ -14,8 +14,9 @@ from ask_sdk_model.ui import SsmlOutputSpeech
 
 from skill.alexa import request
 from skill.alexa.handlers import Handler
+from skill.alexa.handlers.playback import as_positions
 from skill.alexa.responses import ask, silent, speech, tell
-from skill.guide.playback import Position, lesson_in_progress
+from skill.guide.playback import lesson_in_progress
 from skill.services import Services
 from skill.store import StorageError, repo
 
@@ -56,10 +57,7 @@ class LaunchHandler(Handler):
             person.disclaimer_heard = True
             person.last_visit_at = now
             request.session_attributes(handler_input)[NOTE_HEARD] = True
-            progress = [
-                Position(row.content_id, row.token, row.offset_ms, row.completed)
-                for row in repo.all_progress(session, person)
-            ]
+            progress = as_positions(repo.all_progress(session, person))
         lesson = lesson_in_progress(progress, self.services.library)
         if first_visit:
             text = f"{say('disclaimer')} {say('welcome_first')}"
