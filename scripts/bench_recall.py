@@ -46,17 +46,17 @@ SENSES = [["touch"], ["sound"], ["smell"], ["connection", "sound"], ["sight", "t
 def fill(database: Database, user_id: str, count: int, clock: FrozenClock) -> None:
     """Stores `count` glimmers over the last year for one person, plus other people."""
     chooser = random.Random(7)
-    with database.transaction() as session:
-        person = repo.person_for(session, PersonKeys(SECRET).key(user_id), clock())
-        others = [repo.person_for(session, f"other-{n}", clock()) for n in range(20)]
+    with database.transaction() as connection:
+        person = repo.person_for(connection, PersonKeys(SECRET).key(user_id), clock())
+        others = [repo.person_for(connection, f"other-{n}", clock()) for n in range(20)]
         rows = []
         for index in range(count):
             which = index % len(PHRASES)
             owner = person if index % 5 else chooser.choice(others)
-            rows.append({"person_id": owner.id, "text": f"{PHRASES[which]} {index}",
+            rows.append({"person_id": owner, "text": f"{PHRASES[which]} {index}",
                          "senses": ",".join(SENSES[which]), "shift": None,
                          "created_at": clock() - timedelta(minutes=index * 50)})
-        session.execute(insert(Glimmer), rows)
+        connection.execute(insert(Glimmer), rows)
 
 
 def measure(call: Callable[[], object], rounds: int) -> tuple[float, float]:

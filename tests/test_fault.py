@@ -206,7 +206,7 @@ def stored_texts(schema: str, run: str) -> list[str]:
     """The texts of this run's glimmers, read straight from PostgreSQL."""
     database = Database(postgres_url(os.environ["GLIMMERS_TEST_POSTGRES_URL"], schema))
     try:
-        with database.transaction() as session:
+        with database.session() as session:
             return list(session.scalars(select(Glimmer.text).where(
                 Glimmer.text.like(f"% in run {run}"))))
     finally:

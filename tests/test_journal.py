@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def glimmers(database: Database) -> list[Glimmer]:
     """Every stored glimmer, oldest first."""
-    with database.transaction() as session:
+    with database.session() as session:
         return list(session.scalars(select(Glimmer).order_by(Glimmer.id)))
 
 
@@ -178,7 +178,7 @@ def test_stop_offering_turns_lingering_off_for_good_and_back_on(
     assert "won't offer" in speech(answer)
     after = log(alexa, "the smell of rain")
     assert "stay with it" not in speech(after)
-    with database.transaction() as session:
+    with database.session() as session:
         assert session.scalars(select(Preferences)).one().offer_linger is False
     alexa.intent("LingerOnIntent", new_session=True)
     assert "stay with it" in speech(log(alexa, "soft blanket"))
@@ -352,7 +352,7 @@ def test_delete_all_needs_confirmation(alexa: AlexaActions, database: Database) 
     done = alexa.intent("DeleteAllDataIntent", confirmation="CONFIRMED")
     assert "deleted everything" in speech(done)
     assert glimmers(database) == []
-    with database.transaction() as session:
+    with database.session() as session:
         assert session.scalars(select(Person)).all() == []
 
 

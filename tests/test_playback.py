@@ -25,7 +25,7 @@ SOUND = "sound-practice@aaaa1111"
 
 def stored(database: Database) -> dict[str, tuple[int, bool]]:
     """Every progress row as content id -> (offset, completed)."""
-    with database.transaction() as session:
+    with database.session() as session:
         return {row.content_id: (row.offset_ms, row.completed)
                 for row in session.scalars(select(Progress))}
 
@@ -90,7 +90,7 @@ def test_events_are_kept_per_person(alexa: AlexaActions, database: Database) -> 
     alexa.user_id = USER_ID.replace("TESTUSER", "OTHERUSER")
     playing(alexa, LESSON_1)
     alexa.player_event("PlaybackStopped", LESSON_1, 90_000)
-    with database.transaction() as session:
+    with database.session() as session:
         offsets = sorted(row.offset_ms for row in session.scalars(select(Progress)))
     assert offsets == [10_000, 90_000]
 
@@ -110,7 +110,7 @@ def test_nearly_finished_is_answered_empty_and_never_queues(alexa: AlexaActions,
         answer = alexa.player_event("PlaybackNearlyFinished", LESSON_1, 190_000)
         quiet(answer)
         assert not directives(answer)
-    with database.transaction() as session:
+    with database.session() as session:
         assert session.scalars(select(Progress.enqueued_token)).all() == [None]
 
 

@@ -28,7 +28,7 @@ def stream_of(answer: dict[str, Any]) -> dict[str, Any]:
 
 def stored(database: Database) -> dict[str, tuple[int, bool]]:
     """Every progress row as content id -> (offset, completed)."""
-    with database.transaction() as session:
+    with database.session() as session:
         return {row.content_id: (row.offset_ms, row.completed)
                 for row in session.scalars(select(Progress))}
 

@@ -73,7 +73,7 @@ def stored(url: str, secret: str, user_ids: list[str]) -> dict[str, list[str]]:
     by_key = {keys.key(user_id): user_id for user_id in user_ids}
     database = Database(url)
     try:
-        with database.transaction() as session:
+        with database.session() as session:
             rows = session.execute(
                 select(Person.user_key, Glimmer.text).join(Glimmer, Glimmer.person_id == Person.id)
             ).all()

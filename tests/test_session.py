@@ -19,7 +19,7 @@ def test_first_launch_says_the_note_once_then_welcomes(alexa: AlexaActions, data
     second = alexa.launch()
     assert "not a substitute" not in speech(second)
     assert speech(second).startswith("Welcome back")
-    with database.transaction() as session:
+    with database.session() as session:
         people = session.scalars(select(Person)).all()
     assert len(people) == 1
     assert people[0].user_key != USER_ID and len(people[0].user_key) == 64

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 
 from skill.cli import main
 from skill.identity import PersonKeys
@@ -37,11 +37,11 @@ def test_person_is_keyed_by_hmac_and_created_once(database: Database) -> None:
     key = keys.key("amzn1.ask.account.RAW")
     assert key != keys.key("amzn1.ask.account.OTHER")
     assert key != PersonKeys("other-secret").key("amzn1.ask.account.RAW")
-    with database.transaction() as session:
-        first = repo.person_for(session, key, NOW)
-        again = repo.person_for(session, key, NOW)
-        assert first.id == again.id
-    with database.transaction() as session:
+    with database.transaction() as connection:
+        first = repo.person_for(connection, key, NOW)
+        again = repo.person_for(connection, key, NOW)
+        assert first == again
+    with database.session() as session:
         stored = session.scalars(select(Person)).all()
     assert [person.user_key for person in stored] == [key]
     assert "amzn1" not in stored[0].user_key
@@ -52,10 +52,10 @@ def test_times_come_back_as_aware_utc(database: Database) -> None:
     from zoneinfo import ZoneInfo
 
     local = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("America/New_York"))
-    with database.transaction() as session:
-        person = repo.person_for(session, "k", NOW)
-        repo.add_glimmer(session, person, "snow", ["sight"], local)
-    with database.transaction() as session:
+    with database.transaction() as connection:
+        person = repo.person_for(connection, "k", NOW)
+        repo.add_glimmer(connection, person, "snow", ["sight"], local)
+    with database.session() as session:
         glimmer = session.scalars(select(Glimmer)).one()
     assert glimmer.created_at == local
     assert glimmer.created_at.utcoffset() == timedelta(0)
@@ -63,49 +63,99 @@ def test_times_come_back_as_aware_utc(database: Database) -> None:
 
 def test_naive_times_are_refused(database: Database) -> None:
     """A naive datetime never reaches the database."""
-    with pytest.raises(StorageError), database.transaction() as session:
-        person = repo.person_for(session, "k", NOW)
-        repo.add_glimmer(session, person, "x", [], datetime(2026, 1, 1))
+    with pytest.raises(StorageError), database.transaction() as connection:
+        person = repo.person_for(connection, "k", NOW)
+        repo.add_glimmer(connection, person, "x", [], datetime(2026, 1, 1))
 
 
 def test_deleting_a_person_removes_everything(database: Database) -> None:
     """delete_person removes their glimmers, preferences and progress, and no one else's."""
-    with database.transaction() as session:
-        alice = repo.person_for(session, "alice", NOW)
-        bob = repo.person_for(session, "bob", NOW)
-        repo.add_glimmer(session, alice, "tea", ["taste"], NOW)
-        repo.add_glimmer(session, bob, "sun", ["sight"], NOW)
-        repo.preferences(session, alice).offer_linger = False
-        repo.save_progress(session, alice, content_id="x", token="x@1", offset_ms=5,
+    with database.transaction() as connection:
+        alice = repo.person_for(connection, "alice", NOW)
+        bob = repo.person_for(connection, "bob", NOW)
+        repo.add_glimmer(connection, alice, "tea", ["taste"], NOW)
+        repo.add_glimmer(connection, bob, "sun", ["sight"], NOW)
+        repo.set_preferences(connection, alice, offer_linger=False)
+        repo.save_progress(connection, alice, content_id="x", token="x@1", offset_ms=5,
                            completed=False, now=NOW)
-    with database.transaction() as session:
-        assert repo.delete_person(session, "alice") is True
-        assert repo.delete_person(session, "nobody") is False
-    with database.transaction() as session:
+    with database.transaction() as connection:
+        assert repo.delete_person(connection, "alice") is True
+        assert repo.delete_person(connection, "nobody") is False
+    with database.session() as session:
         assert [g.text for g in session.scalars(select(Glimmer))] == ["sun"]
         assert session.scalars(select(Preferences)).all() == []
         assert session.scalars(select(Progress)).all() == []
 
 
+def test_stored_glimmers_come_back_as_they_were_given(database: Database) -> None:
+    """add_glimmer's entry is the stored row; one person cannot read another's by id."""
+    with database.transaction() as connection:
+        alice = repo.person_for(connection, "alice", NOW)
+        bob = repo.person_for(connection, "bob", NOW)
+        added = repo.add_glimmer(connection, alice, "tea", ["smell", "taste"], NOW)
+        repo.set_shift(connection, added.id, "my shoulders dropped")
+    with database.transaction() as connection:
+        assert repo.glimmer(connection, alice, added.id) == repo.Entry(
+            added.id, "tea", ("smell", "taste"), "my shoulders dropped", NOW)
+        assert repo.latest_glimmer(connection, alice) == repo.glimmer(connection, alice, added.id)
+        assert added.shift is None and added.senses == ("smell", "taste")
+        assert repo.glimmer(connection, bob, added.id) is None
+        assert repo.latest_glimmer(connection, bob) is None
+        assert repo.delete_glimmer(connection, bob, added.id) is False
+        assert repo.count_glimmers(connection, alice) == 1
+
+
+def test_preferences_default_until_changed_and_change_in_place(database: Database) -> None:
+    """No row means the defaults; each change upserts the one row and keeps the other values."""
+    later = NOW + timedelta(hours=1)
+    with database.transaction() as connection:
+        person = repo.person_for(connection, "k", NOW)
+        assert repo.preferences(connection, person) == repo.Prefs(True, None, None)
+        repo.set_preferences(connection, person, time_zone="Europe/Berlin",
+                             time_zone_checked_at=NOW)
+        repo.set_preferences(connection, person, offer_linger=False)
+        repo.set_preferences(connection, person, time_zone_checked_at=later)
+    with database.transaction() as connection:
+        assert repo.preferences(connection, person) == repo.Prefs(False, "Europe/Berlin", later)
+        assert connection.execute(select(func.count()).select_from(Preferences)).scalar() == 1
+    with pytest.raises(TypeError), database.transaction() as connection:
+        repo.set_preferences(connection, person, colour="blue")
+
+
+def test_a_visit_says_whether_the_note_is_still_to_be_said(database: Database) -> None:
+    """The first visit (or the first after a one-shot that did not say it) reports True once."""
+    with database.transaction() as connection:
+        person, first = repo.visit(connection, "k", NOW)
+        assert first is True
+        assert repo.visit(connection, "k", NOW) == (person, False)
+        assert repo.mark_note_heard(connection, "k", NOW) is False
+        other = repo.person_for(connection, "other", NOW)
+        assert repo.visit(connection, "other", NOW) == (other, True)
+    with database.session() as session:
+        stored = session.scalars(select(Person).order_by(Person.id)).all()
+    assert [(p.disclaimer_heard, p.last_visit_at) for p in stored] == [(True, NOW), (True, NOW)]
+
+
 def test_foreign_keys_are_enforced(database: Database) -> None:
     """A glimmer for a person who does not exist is refused by the database itself."""
-    with pytest.raises(StorageError), database.transaction() as session:
+    with pytest.raises(StorageError), database.session() as session:
         session.add(Glimmer(person_id=999_999, text="orphan", senses="", created_at=NOW))
 
 
 def test_sense_filter_matches_whole_tags_only(database: Database) -> None:
     """Filtering by a sense matches whole tags, first, middle or last in the list."""
-    with database.transaction() as session:
-        person = repo.person_for(session, "k", NOW)
+    with database.transaction() as connection:
+        person = repo.person_for(connection, "k", NOW)
         for index, senses in enumerate([["sound"], ["sight", "sound", "touch"], ["touch"],
                                         ["body", "sound"], ["sound", "taste"]]):
-            repo.add_glimmer(session, person, f"g{index}", senses, NOW - timedelta(minutes=index))
-        found = repo.glimmers_between(session, person, NOW - timedelta(days=1),
+            repo.add_glimmer(connection, person, f"g{index}", senses,
+                             NOW - timedelta(minutes=index))
+        found = repo.glimmers_between(connection, person, NOW - timedelta(days=1),
                                       NOW + timedelta(seconds=1), limit=10, sense="sound")
         assert sorted(g.text for g in found) == ["g0", "g1", "g3", "g4"]
-        assert repo.count_between(session, person, NOW - timedelta(days=1),
+        assert repo.count_between(connection, person, NOW - timedelta(days=1),
                                   NOW + timedelta(seconds=1), "touch") == 2
-        picked = {repo.random_glimmer(session, person, NOW - timedelta(days=1),
+        picked = {repo.random_glimmer(connection, person, NOW - timedelta(days=1),
                                       NOW + timedelta(seconds=1), chooser=random.Random(seed),
                                       sense="touch").text for seed in range(20)}
         assert picked == {"g1", "g2"}
@@ -113,17 +163,25 @@ def test_sense_filter_matches_whole_tags_only(database: Database) -> None:
 
 def test_progress_is_upserted_and_completion_sticks(database: Database) -> None:
     """Saving progress twice updates one row; once completed, it stays completed."""
-    with database.transaction() as session:
-        person = repo.person_for(session, "k", NOW)
-        repo.save_progress(session, person, content_id="l1", token="l1@a", offset_ms=1000,
+    with database.transaction() as connection:
+        person = repo.person_for(connection, "k", NOW)
+        repo.save_progress(connection, person, content_id="l1", token="l1@a", offset_ms=1000,
                            completed=False, now=NOW)
-        repo.save_progress(session, person, content_id="l1", token="l1@a", offset_ms=0,
+        repo.save_progress(connection, person, content_id="l1", token="l1@a", offset_ms=0,
                            completed=True, now=NOW)
-        repo.save_progress(session, person, content_id="l1", token="l1@a", offset_ms=500,
+        repo.save_progress(connection, person, content_id="l1", token="l1@a", offset_ms=500,
                            completed=False, now=NOW)
-    with database.transaction() as session:
-        [row] = session.scalars(select(Progress)).all()
-    assert row.completed is True and row.offset_ms == 500
+        repo.save_progress(connection, person, content_id="l2", token="l2@a", offset_ms=-5,
+                           completed=False, now=NOW + timedelta(minutes=1))
+    with database.transaction() as connection:
+        assert repo.all_progress(connection, person) == [
+            repo.ProgressRow("l2", "l2@a", 0, False), repo.ProgressRow("l1", "l1@a", 500, True)]
+        assert repo.progress_for(connection, person, "l1") == repo.ProgressRow(
+            "l1", "l1@a", 500, True)
+        assert repo.progress_for(connection, person, "l3") is None
+    with database.session() as session:
+        rows = session.scalars(select(Progress).order_by(Progress.content_id)).all()
+    assert [(row.completed, row.offset_ms) for row in rows] == [(True, 500), (False, 0)]
 
 
 def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
@@ -140,8 +198,8 @@ def test_unreachable_database_raises_storage_error_and_ping_fails() -> None:
     """A database that is not there is a StorageError, and ping says False."""
     database = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert database.ping() is False
-    with pytest.raises(StorageError), database.transaction() as session:
-        session.execute(text("SELECT 1"))
+    with pytest.raises(StorageError), database.transaction() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 def test_healthz_reports_the_database(make_app, database: Database) -> None:

@@ -1,7 +1,8 @@
 """The journal's use cases: the one journal module that talks to the store.
 
-Each function opens one short transaction, applies the pure rules from
-skill.journal.glimmers, and returns plain frozen values, never ORM objects.
+Each use case runs in one short transaction (a recall whose cached time zone has gone stale
+asks Amazon between two), applies the pure rules from skill.journal.glimmers, and returns
+plain frozen values.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Connection
 
 from skill.journal.glimmers import (
     PAGE_SIZE,
@@ -23,34 +26,13 @@ from skill.journal.glimmers import (
 from skill.journal.senses import Sense
 from skill.services import Services
 from skill.store import repo
-from skill.store.models import Glimmer
+from skill.store.repo import Entry, Prefs
 
 log = logging.getLogger(__name__)
 
 TIME_ZONE_REFRESH = timedelta(hours=24)
 TIME_ZONE_RETRY = timedelta(hours=1)
 SHIFT_WINDOW = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A stored glimmer, as the handlers see it."""
-
-    id: int
-    text: str
-    senses: tuple[str, ...]
-    shift: str | None
-    created_at: datetime
-
-
-def _entry(glimmer: Glimmer) -> Entry:
-    return Entry(
-        id=glimmer.id,
-        text=glimmer.text,
-        senses=glimmer.sense_names,
-        shift=glimmer.shift,
-        created_at=glimmer.created_at,
-    )
 
 
 @dataclass(frozen=True)
@@ -64,10 +46,19 @@ class Logged:
 
 @dataclass(frozen=True)
 class Page:
-    """Part of a list of glimmers, with whether more follow."""
+    """Part of a list of glimmers, with whether more follow, and the zone to say times in."""
 
     entries: tuple[Entry, ...]
     more: bool
+    zone: tzinfo = UTC
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """One glimmer read back, with the person's time zone to say when it was."""
+
+    entry: Entry
+    zone: tzinfo
 
 
 @dataclass(frozen=True)
@@ -94,11 +85,9 @@ class Journal:
         now = self.services.clock()
         with self.services.db.transaction() as session:
             person = repo.person_for(session, self.user_key, now)
-            glimmer = repo.add_glimmer(
-                session, person, prepared.text, sorted(prepared.senses), now
-            )
+            entry = repo.add_glimmer(session, person, prepared.text, sorted(prepared.senses), now)
             offer = repo.preferences(session, person).offer_linger
-            return Logged(prepared, _entry(glimmer), offer_linger=offer)
+        return Logged(prepared, entry, offer_linger=offer)
 
     def add_shift(self, glimmer_id: int | None, raw: str | None) -> tuple[Prepared, bool]:
         """Notes a bodily shift on the glimmer just logged; says whether there was one."""
@@ -110,23 +99,24 @@ class Journal:
             person = repo.find_person(session, self.user_key)
             if person is None:
                 return prepared, False
-            target = session.get(Glimmer, glimmer_id) if glimmer_id is not None else None
-            if target is None or target.person_id != person.id:
+            target = repo.glimmer(session, person, glimmer_id) if glimmer_id is not None else None
+            if target is None:
                 target = repo.latest_glimmer(session, person)
                 if target is None or now - target.created_at > SHIFT_WINDOW:
                     return prepared, False
-            target.shift = prepared.text
+            repo.set_shift(session, target.id, prepared.text)
             return prepared, True
 
     def set_linger(self, offer: bool) -> None:
         """Turns the offer to linger after logging on or off, for good."""
         with self.services.db.transaction() as session:
             person = repo.person_for(session, self.user_key, self.services.clock())
-            repo.preferences(session, person).offer_linger = offer
+            repo.set_preferences(session, person, offer_linger=offer)
 
-    def random_recent(self, sense: Sense | None) -> Entry | None:
+    def random_recent(self, sense: Sense | None, access: DeviceAccess | None) -> Recalled | None:
         """One glimmer from the last thirty days, at random, optionally with one sense."""
-        start, end = recent_bounds(self.services.clock())
+        now = self.services.clock()
+        start, end = recent_bounds(now)
         with self.services.db.transaction() as session:
             person = repo.find_person(session, self.user_key)
             if person is None:
@@ -139,33 +129,55 @@ class Journal:
                 chooser=self.services.chooser(),
                 sense=sense.value if sense else None,
             )
-            return _entry(found) if found else None
+            prefs = repo.preferences(session, person) if found else Prefs()
+        if found is None:
+            return None
+        zone = _fresh_zone(prefs, now) or self._ask_zone(person, prefs, access, now)
+        return Recalled(found, zone)
 
-    def page(self, period: Period, zone: tzinfo, offset: int) -> Page:
-        """Up to three glimmers of a period, newest first, from `offset`."""
-        start, end = period_bounds(period, self.services.clock(), zone)
+    def page(self, period: Period, access: DeviceAccess | None, offset: int) -> Page:
+        """Up to three glimmers of a period in the person's time zone, newest first."""
+        now = self.services.clock()
         with self.services.db.transaction() as session:
             person = repo.find_person(session, self.user_key)
             if person is None:
-                return Page((), more=False)
-            found = repo.glimmers_between(
-                session, person, start, end, limit=PAGE_SIZE + 1, offset=offset
-            )
-        entries = tuple(_entry(glimmer) for glimmer in found[:PAGE_SIZE])
-        return Page(entries, more=len(found) > PAGE_SIZE)
+                return Page((), more=False)  # nothing to recall, so no need to ask Amazon
+            prefs = repo.preferences(session, person)
+            zone = _fresh_zone(prefs, now)
+            if zone is not None:
+                return _page(session, person, period_bounds(period, now, zone), zone, offset)
+        zone = self._ask_zone(person, prefs, access, now)
+        with self.services.db.transaction() as session:
+            return _page(session, person, period_bounds(period, now, zone), zone, offset)
+
+    def _ask_zone(self, person: int, prefs: Prefs, access: DeviceAccess | None,
+                  now: datetime) -> tzinfo:
+        """Asks the Settings API (outside any transaction: it may wait seconds) and keeps the
+        answer for a day; when Amazon cannot say, asks again in an hour, not on every recall."""
+        name = (
+            self.services.time_zone_fetcher(access.endpoint, access.token, access.device_id)
+            if access is not None
+            else None
+        )
+        with self.services.db.transaction() as session:
+            if name is None:
+                repo.set_preferences(session, person,
+                                     time_zone_checked_at=now - TIME_ZONE_REFRESH + TIME_ZONE_RETRY)
+                return _zone(prefs.time_zone) if prefs.time_zone else UTC
+            repo.set_preferences(session, person, time_zone=name, time_zone_checked_at=now)
+        return _zone(name)
 
     def count(self) -> int:
         """The plain total, never a streak."""
         with self.services.db.transaction() as session:
             person = repo.find_person(session, self.user_key)
-            return repo.count_glimmers(session, person) if person else 0
+            return repo.count_glimmers(session, person) if person is not None else 0
 
     def last(self) -> Entry | None:
         """The most recent glimmer."""
         with self.services.db.transaction() as session:
             person = repo.find_person(session, self.user_key)
-            found = repo.latest_glimmer(session, person) if person else None
-            return _entry(found) if found else None
+            return repo.latest_glimmer(session, person) if person is not None else None
 
     def delete(self, glimmer_id: int) -> bool:
         """Deletes one glimmer of this person."""
@@ -180,32 +192,21 @@ class Journal:
         with self.services.db.transaction() as session:
             return repo.delete_person(session, self.user_key)
 
-    def zone(self, access: DeviceAccess | None) -> tzinfo:
-        """The person's time zone: cached for a day, asked of the Settings API, else UTC."""
-        now = self.services.clock()
-        with self.services.db.transaction() as session:
-            person = repo.find_person(session, self.user_key)
-            if person is None:
-                return UTC  # nothing to recall yet, so no need to ask Amazon
-            prefs = repo.preferences(session, person)
-            cached, checked_at = prefs.time_zone, prefs.time_zone_checked_at
-        if checked_at and now - checked_at < TIME_ZONE_REFRESH:
-            return _zone(cached) if cached else UTC
-        name = (
-            self.services.time_zone_fetcher(access.endpoint, access.token, access.device_id)
-            if access is not None
-            else None
-        )
-        with self.services.db.transaction() as session:
-            person = repo.person_for(session, self.user_key, now)
-            prefs = repo.preferences(session, person)
-            if name is None:
-                # Ask again in an hour, not on every recall (each ask may wait seconds).
-                prefs.time_zone_checked_at = now - TIME_ZONE_REFRESH + TIME_ZONE_RETRY
-                return _zone(cached) if cached else UTC
-            prefs.time_zone = name
-            prefs.time_zone_checked_at = now
-        return _zone(name)
+
+def _page(session: Connection, person: int, bounds: tuple[datetime, datetime], zone: tzinfo,
+          offset: int) -> Page:
+    """One page of a person's glimmers between the bounds, newest first."""
+    start, end = bounds
+    found = repo.glimmers_between(session, person, start, end, limit=PAGE_SIZE + 1, offset=offset)
+    return Page(tuple(found[:PAGE_SIZE]), more=len(found) > PAGE_SIZE, zone=zone)
+
+
+def _fresh_zone(prefs: Prefs, now: datetime) -> tzinfo | None:
+    """The cached time zone while it is fresh (UTC when Amazon could not say); None when stale."""
+    checked_at = prefs.time_zone_checked_at
+    if checked_at is None or now - checked_at >= TIME_ZONE_REFRESH:
+        return None
+    return _zone(prefs.time_zone) if prefs.time_zone else UTC
 
 
 def _zone(name: str) -> tzinfo:

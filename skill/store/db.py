@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -67,11 +67,22 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """Yields a session in a transaction that commits on success and rolls back on error.
+    def transaction(self) -> Iterator[Connection]:
+        """Yields a connection in a transaction that commits on success, rolls back on error.
 
-        Any database failure comes out as StorageError so callers can answer kindly.
+        The request path runs Core statements on it (skill/store/repo.py). Any database
+        failure comes out as StorageError so callers can answer kindly.
         """
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except SQLAlchemyError as error:
+            log.warning("database error: %s", type(error).__name__)
+            raise StorageError(type(error).__name__) from error
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """An ORM session in a transaction, for tests and tools that want model objects."""
         try:
             with self._sessions.begin() as session:
                 yield session

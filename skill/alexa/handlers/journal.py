@@ -188,15 +188,15 @@ class ReadGlimmerHandler(Handler):
         spoken = request.slot_value(handler_input, "sense")
         sense = _sense(request.slot_id(handler_input, "sense"), spoken)
         journal = _journal(self, handler_input)
-        entry = journal.random_recent(sense)
+        found = journal.random_recent(sense, _access(handler_input))
         prefix = say("unknown_sense") + " " if spoken and sense is None else ""
-        if entry is None:
+        if found is None:
             key = "recall_none_sense" if sense else "recall_none_recent"
             return tell(handler_input, prefix + say(key, sense=_sense_words(say, sense)))
-        when = _when_words(say, describe_when(entry.created_at, self.services.clock(),
-                                              journal.zone(_access(handler_input))))
+        when = _when_words(say, describe_when(found.entry.created_at, self.services.clock(),
+                                              found.zone))
         key = "recall_one_sense" if sense else "recall_one"
-        text = say(key, when=when, moment=entry.text, sense=_sense_words(say, sense))
+        text = say(key, when=when, moment=found.entry.text, sense=_sense_words(say, sense))
         return tell(handler_input, prefix + text)
 
 
@@ -218,8 +218,7 @@ def recall_page(handler: Handler, handler_input: HandlerInput, period: Period,
     """Speaks one page of a period's glimmers and offers more when there are more."""
     say = speech(handler_input)
     journal = _journal(handler, handler_input)
-    zone = journal.zone(_access(handler_input))
-    page = journal.page(period, zone, offset)
+    page = journal.page(period, _access(handler_input), offset)
     words = say.text(PERIOD_LINES[period])
     if not page.entries:
         key = "recall_list_none" if offset == 0 else "recall_list_end"
@@ -227,7 +226,8 @@ def recall_page(handler: Handler, handler_input: HandlerInput, period: Period,
         return tell(handler_input, say(key, period=words))
     now = handler.services.clock()
     items = " ".join(
-        say("recall_list_item", when=_when_words(say, describe_when(entry.created_at, now, zone)),
+        say("recall_list_item",
+            when=_when_words(say, describe_when(entry.created_at, now, page.zone)),
             moment=entry.text)
         for entry in page.entries
     )

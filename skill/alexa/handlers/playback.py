@@ -35,7 +35,6 @@ from skill.guide.playback import Clip, Outcome, Play, Player, Position, Record, 
 from skill.services import Services
 from skill.speech import Speech
 from skill.store import repo
-from skill.store.models import Progress
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +76,8 @@ def player(handler_input: HandlerInput) -> Player:
     )
 
 
-def as_positions(rows: Iterable[Progress]) -> list[Position]:
-    """Plain copies of stored progress rows, for the pure guide."""
+def as_positions(rows: Iterable[repo.ProgressRow]) -> list[Position]:
+    """Stored progress rows as the pure guide's positions."""
     return [Position(row.content_id, row.token, row.offset_ms, row.completed) for row in rows]
 
 
@@ -88,7 +87,7 @@ def positions(services: Services, handler_input: HandlerInput) -> list[Position]
     with services.db.transaction() as session:
         person = repo.find_person(session, key)
         rows = repo.all_progress(session, person) if person is not None else []
-        return as_positions(rows)
+    return as_positions(rows)
 
 
 def save(services: Services, handler_input: HandlerInput, token: str, done: Record) -> bool:

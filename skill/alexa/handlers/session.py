@@ -52,12 +52,9 @@ class LaunchHandler(Handler):
         key = self.services.keys.key(request.user_id(handler_input))
         now = self.services.clock()
         with self.services.db.transaction() as session:
-            person = repo.person_for(session, key, now)
-            first_visit = not person.disclaimer_heard
-            person.disclaimer_heard = True
-            person.last_visit_at = now
-            request.session_attributes(handler_input)[NOTE_HEARD] = True
+            person, first_visit = repo.visit(session, key, now)
             progress = as_positions(repo.all_progress(session, person))
+        request.session_attributes(handler_input)[NOTE_HEARD] = True
         lesson = lesson_in_progress(progress, self.services.library)
         if first_visit:
             text = f"{say('disclaimer')} {say('welcome_first')}"
