@@ -62,7 +62,7 @@ class Webhook:
             log.warning("request refused: %s", error.reason)
             return {"error": error.reason}, 400
         try:
-            envelope = to_model(raw, self.serializer)
+            envelope = to_model(raw)
         except EnvelopeError as error:
             log.info("request refused: %s", error)
             return {"error": str(error)}, 400

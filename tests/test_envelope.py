@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from ask_sdk_core.serialize import DefaultSerializer
-from ask_sdk_model import SessionEndedRequest
+from ask_sdk_model import RequestEnvelope, SessionEndedRequest
 from ask_sdk_model.interfaces.audioplayer import PlaybackStoppedRequest
 from werkzeug.test import TestResponse
 
@@ -348,9 +348,8 @@ def test_prune_nesting_keeps_a_deep_body_within_the_recursion_limit() -> None:
 
 def test_to_model_drops_only_what_the_sdk_cannot_read(alexa: AlexaActions) -> None:
     """An unknown enum value and an unreadable number become None; good values survive."""
-    serializer = DefaultSerializer()
     body = alexa.envelope({"type": "SessionEndedRequest", "reason": "NEW_REASON"})
-    model = to_model(decode(json.dumps(body).encode()), serializer).model
+    model = to_model(decode(json.dumps(body).encode())).model
     assert model is not None and isinstance(model.request, SessionEndedRequest)
     assert model.request.reason is None
     assert model.request.locale == "en-US"
@@ -360,7 +359,7 @@ def test_to_model_drops_only_what_the_sdk_cannot_read(alexa: AlexaActions) -> No
     for offset, expected in (("42", 42), ("abc", None), (True, None), (1234, 1234)):
         player = alexa.envelope({"type": "AudioPlayer.PlaybackStopped",
                                  "offsetInMilliseconds": offset}, in_session=False)
-        model = to_model(decode(json.dumps(player).encode()), serializer).model
+        model = to_model(decode(json.dumps(player).encode())).model
         assert model is not None and isinstance(model.request, PlaybackStoppedRequest)
         assert model.request.offset_in_milliseconds == expected
 
@@ -368,7 +367,7 @@ def test_to_model_drops_only_what_the_sdk_cannot_read(alexa: AlexaActions) -> No
 def test_to_model_leaves_unknown_types_to_the_caller(alexa: AlexaActions) -> None:
     """A request type the SDK does not know yields no model, and keeps the raw request."""
     raw = decode(json.dumps(alexa.envelope({"type": "SomeNewRequest"})).encode())
-    envelope = to_model(raw, DefaultSerializer())
+    envelope = to_model(raw)
     assert envelope.model is None
     assert envelope.request_type == "SomeNewRequest"
 
@@ -380,3 +379,77 @@ def test_malformed_user_id_is_refused(alexa: AlexaActions, user_id: str) -> None
     response = alexa.post(alexa.envelope({"type": "LaunchRequest"}, new=True))
     assert response.status_code == 400
     assert response.get_json() == {"error": "malformed id"}
+
+
+RICH_CONTEXT: dict[str, Any] = {
+    "System": {
+        "application": {"applicationId": "amzn1.ask.skill.test"},
+        "user": {"userId": USER_ID, "accessToken": "token",
+                 "permissions": {"consentToken": "consent"}},
+        "person": {"personId": "amzn1.ask.person.P", "accessToken": "person-token"},
+        "device": {"deviceId": "amzn1.ask.device.D", "supportedInterfaces": {
+            "AudioPlayer": {}, "Display": {"templateVersion": "1.0", "markupVersion": "1.0"},
+            "Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.3"}},
+        }},
+        "unit": {"unitId": "amzn1.ask.unit.U", "persistentUnitId": "amzn1.alexa.unit.did.X"},
+        "apiEndpoint": "https://api.amazonalexa.com",
+        "apiAccessToken": "api-token",
+    },
+    "AudioPlayer": {"playerActivity": "PAUSED", "token": "sound-practice@abc",
+                    "offsetInMilliseconds": 42000},
+    "Viewport": {
+        "experiences": [{"arcMinuteWidth": 246, "arcMinuteHeight": 144, "canRotate": False,
+                         "canResize": False}],
+        "mode": "HUB", "shape": "RECTANGLE", "pixelWidth": 1024, "pixelHeight": 600,
+        "dpi": 160, "currentPixelWidth": 1024, "currentPixelHeight": 600,
+        "touch": ["SINGLE"], "keyboard": ["DIRECTION"],
+        "video": {"codecs": ["H_264_42", "H_264_41"]},
+    },
+    "Geolocation": {"timestamp": "2026-11-26T15:00:00+00:00",
+                    "coordinate": {"latitudeInDegrees": 52.5, "longitudeInDegrees": 13.4,
+                                   "accuracyInMeters": 20}},
+}
+RICH_SESSION: dict[str, Any] = {
+    "new": False, "sessionId": "amzn1.echo-api.session.S",
+    "application": {"applicationId": "amzn1.ask.skill.test"},
+    "user": {"userId": USER_ID}, "attributes": {"expect": "more", "offset": 3, "deep": {"a": [1]}},
+}
+RICH_REQUESTS: list[dict[str, Any]] = [
+    {"type": "LaunchRequest"},
+    {"type": "IntentRequest", "dialogState": "IN_PROGRESS", "intent": {
+        "name": "ReadGlimmerIntent", "confirmationStatus": "NONE", "slots": {"sense": {
+            "name": "sense", "value": "sounds", "confirmationStatus": "NONE",
+            "slotValue": {"type": "Simple", "value": "sounds", "resolutions": {}},
+            "resolutions": {"resolutionsPerAuthority": [{
+                "authority": "amzn1.er-authority.echo-sdk.amzn1.ask.skill.test.SENSE",
+                "status": {"code": "ER_SUCCESS_MATCH"},
+                "values": [{"value": {"name": "sound", "id": "sound"}}]}]}}}}},
+    {"type": "SessionEndedRequest", "reason": "ERROR",
+     "error": {"type": "INVALID_RESPONSE", "message": "bad"}},
+    {"type": "AudioPlayer.PlaybackFailed", "token": "t@1",
+     "error": {"type": "MEDIA_ERROR_SERVICE_UNAVAILABLE", "message": "503"},
+     "currentPlaybackState": {"token": "t@1", "offsetInMilliseconds": 5,
+                              "playerActivity": "PLAYING"}},
+    {"type": "AudioPlayer.PlaybackNearlyFinished", "token": "t@1", "offsetInMilliseconds": 9},
+    {"type": "PlaybackController.NextCommandIssued"},
+    {"type": "System.ExceptionEncountered",
+     "error": {"type": "INVALID_RESPONSE", "message": "x"},
+     "cause": {"requestId": "amzn1.echo-api.request.R"}},
+]
+
+
+@pytest.mark.parametrize("request_body", RICH_REQUESTS, ids=lambda r: r["type"])
+def test_to_model_builds_what_the_sdk_serializer_builds(request_body: dict[str, Any]) -> None:
+    """The one-pass builder gives the same model objects as ask-sdk-core's own deserializer
+    on envelopes it can read whole: every field, enum, discriminated subtype and time."""
+    request = {"requestId": "amzn1.echo-api.request.R", "timestamp": "2026-11-26T15:00:00Z",
+               "locale": "en-US", **request_body}
+    for session in (RICH_SESSION, None):
+        raw = {"version": "1.0", "context": RICH_CONTEXT, "request": request}
+        if session is not None:
+            raw["session"] = session
+        expected = DefaultSerializer().deserialize(json.dumps(raw), RequestEnvelope)
+        built = to_model(decode(json.dumps(raw).encode())).model
+        assert built == expected
+        assert type(built.request) is type(expected.request)
+        assert built.to_dict() == expected.to_dict()
