@@ -2,16 +2,20 @@
 
 Run as `gunicorn -c infra/gunicorn.conf.py "skill:create_app()"` (the image's command).
 
-Tuned for Alexa, which gives a skill 8 seconds to answer: requests are short and mostly wait on
-the database or on Amazon's certificate and Settings API calls (each with its own timeout in
-skill/config.py), so a few threads per worker are cheap concurrency. Every worker builds its own
-app, engine and pool (`preload_app = False`); nothing lives in a process between requests, so
-workers can be recycled, and hosts added, at any time.
+Tuned for Alexa, which gives a skill 8 seconds to answer. A request is about 1-2 ms of CPU
+(scripts/bench_webhook.py), so concurrency comes from processes, not threads: threads of one
+worker only take turns on the GIL, and on 2 cores 4 threads per worker doubled the p99 latency
+at 8 connections against 1 thread, for no more throughput (README, "Performance"). The rare
+waits on Amazon (a certificate chain per worker and day, a Settings API call per person and
+day; each with its own timeout in skill/config.py) hold one of the 2 x cores + 1 workers for at
+most a few seconds. Raise GUNICORN_THREADS when the database is far away and requests mostly
+wait on it. Every worker builds its own app, engine and pool (`preload_app = False`); nothing
+lives in a process between requests, so workers can be recycled, and hosts added, at any time.
 
 Overridable from the environment (none is required):
   PORT               port to listen on (default 8000)
   WEB_CONCURRENCY    worker processes (default 2 x cores + 1, at most MAX_DEFAULT_WORKERS)
-  GUNICORN_THREADS   threads per worker (default 4)
+  GUNICORN_THREADS   threads per worker (default 1)
   FORWARDED_ALLOW_IPS  proxies trusted for X-Forwarded-* (default: loopback only)
   LOG_LEVEL          gunicorn's and the app's log level (default info)
 """
@@ -47,7 +51,7 @@ def default_workers(cores: int) -> int:
 bind = [f"0.0.0.0:{_int_env('PORT', 8000)}"]
 workers = _int_env("WEB_CONCURRENCY", default_workers(_cores()))
 worker_class = "gthread"
-threads = _int_env("GUNICORN_THREADS", 4)
+threads = _int_env("GUNICORN_THREADS", 1)
 
 # No state in a process: each worker imports and builds the app itself after the fork, so no
 # engine, pool or socket is shared across processes.

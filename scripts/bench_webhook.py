@@ -1,17 +1,19 @@
 """Benchmark: the webhook under gunicorn, against a bare Flask endpoint, on SQLite and PostgreSQL.
 
 Serves the skill with the deployment's gunicorn settings (infra/gunicorn.conf.py: gthread,
-4 threads, keep-alive) on 2 workers at 127.0.0.1, and drives it with wrk at 8 and 32
-connections through a realistic mix of signed or unsigned Alexa requests per person: launch,
-log a glimmer, read one, this week, start a practice, AudioPlayer.PlaybackStarted and
+GUNICORN_THREADS threads, keep-alive) on 2 workers at 127.0.0.1, and drives it with wrk at 8
+and 32 connections through a realistic mix of signed or unsigned Alexa requests per person:
+launch, log a glimmer, read one, this week, start a practice, AudioPlayer.PlaybackStarted and
 PlaybackStopped with the practice's token. A bare Flask endpoint that answers a constant Alexa
 response runs under the same settings in the same run. The skill runs once with verification
 off and once on (a locally generated root, intermediate and echo-api leaf; every body signed
 with the leaf key; the chain served by a local stand-in for s3.amazonaws.com and cached by the
-verifier after the first request). Prints req/s and p50/p99, the ratios and whether each target
-is met; asserts nothing.
+verifier after the first request). The three servers run side by side and are measured in
+turn, round after round, so that the drift of a shared machine falls on all of them alike;
+each row is the median of its rounds, with the range of req/s beside it. Prints req/s and
+p50/p99, the ratios and whether each target is met; asserts nothing.
 
-    .venv/bin/python scripts/bench_webhook.py [--duration 8] [--users 200]
+    .venv/bin/python scripts/bench_webhook.py [--duration 8] [--rounds 3] [--users 200]
 
 Needs wrk (apt-get install wrk): a C load generator, so the client's own overhead stays small;
 a Python client would saturate well below the bare endpoint. Bodies and signatures are
@@ -25,7 +27,9 @@ import argparse
 import json
 import os
 import re
+import runpy
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -191,6 +195,16 @@ def check(client: HttpClient, bodies: list[dict[str, Any]], pki: Pki | None) -> 
     return token
 
 
+@dataclass(frozen=True)
+class Server:
+    """One served app under test, with the request bodies it is driven with."""
+
+    label: str
+    port: int
+    pki: Pki | None
+    token: str
+
+
 @dataclass
 class Bench:
     """Runs every endpoint at every connection count and prints the results."""
@@ -198,6 +212,7 @@ class Bench:
     duration: float
     warmup: float
     users: int
+    rounds: int
     work: Path
     pki: Pki
     root_pem: Path
@@ -205,41 +220,73 @@ class Bench:
     settings_api: SettingsApi
     results: list[Result]
 
-    def run(self, label: str, env: dict[str, str], target: str, signed: bool) -> None:
-        """Serves one app and measures it at each connection count."""
+    def serve(self, stack: ExitStack, label: str, env: dict[str, str], target: str,
+              signed: bool) -> Server:
+        """Starts one app under gunicorn and checks it answers the mix for real."""
+        server = stack.enter_context(served(env, self.work / "logs", target=target,
+                                            workers=WORKERS, args=GUNICORN_ARGS, cwd=ROOT))
+        pki = self.pki if signed else None
         token = "sound-practice@unknown"
-        with served(env, self.work / "logs", target=target, workers=WORKERS,
-                    args=GUNICORN_ARGS, cwd=ROOT) as server:
-            pki = self.pki if signed else None
-            if "skill" in target:
-                run = uuid.uuid4().hex[:6]
-                token = check(server.client, mix(1, token, self.settings_api, run), pki) or token
-            for connections in CONNECTIONS:
-                run = uuid.uuid4().hex[:6]
-                script = self.work / f"mix-{run}.lua"
-                write_script(script, mix(self.users, token, self.settings_api, run), pki)
-                wrk(server.port, script, connections, self.warmup)  # people, pools, caches
-                rps, p50, p99, errors = wrk(server.port, script, connections, self.duration)
-                self.results.append(Result(label, connections, rps, p50, p99, errors))
-                print(f"    {label:34} {connections:5d} {rps:9.0f} {p50:8.2f} {p99:8.2f} "
-                      f"{errors:7d}", flush=True)
+        if "skill" in target:
+            run = uuid.uuid4().hex[:6]
+            token = check(server.client, mix(1, token, self.settings_api, run), pki) or token
+        return Server(label, server.port, pki, token)
+
+    def script(self, server: Server, people: str) -> Path:
+        """The wrk script for one server's people, with fresh timestamps (and signatures):
+        Alexa's limit, and so the verifier's, is 150 s, shorter than a whole row's rounds."""
+        path = self.work / f"mix-{people}.lua"
+        write_script(path, mix(self.users, server.token, self.settings_api, people), server.pki)
+        return path
+
+    def measure(self, servers: list[Server]) -> None:
+        """Each connection count: rounds of one wrk run per server, interleaved, so that the
+        machine's drift (this is a shared 2-core VM) falls on every server alike; each row is
+        the median of its rounds."""
+        for connections in CONNECTIONS:
+            people = {server.label: uuid.uuid4().hex[:6] for server in servers}
+            for server in servers:
+                wrk(server.port, self.script(server, people[server.label]), connections,
+                    self.warmup)
+            runs: dict[str, list[tuple[float, float, float, int]]] = {s.label: [] for s in servers}
+            for _ in range(self.rounds):
+                for server in servers:
+                    runs[server.label].append(wrk(server.port,
+                                                  self.script(server, people[server.label]),
+                                                  connections, self.duration))
+            for server in servers:
+                rows = runs[server.label]
+                result = Result(server.label, connections,
+                                rps=statistics.median(r[0] for r in rows),
+                                p50_ms=statistics.median(r[1] for r in rows),
+                                p99_ms=statistics.median(r[2] for r in rows),
+                                errors=sum(r[3] for r in rows))
+                self.results.append(result)
+                spread = f"{min(r[0] for r in rows):.0f}-{max(r[0] for r in rows):.0f}"
+                print(f"    {result.label:34} {connections:5d} {result.rps:9.0f} {spread:>11} "
+                      f"{result.p50_ms:8.2f} {result.p99_ms:8.2f} {result.errors:7d}", flush=True)
 
     def backend(self, name: str, url: str) -> None:
         """The bare endpoint, then the skill with verification off and on, on one database."""
         database = Database(url)
         upgrade(database)
         database.dispose()
-        print(f"\n{name}\n    {'endpoint':34} {'conns':>5} {'req/s':>9} {'p50 ms':>8} "
-              f"{'p99 ms':>8} {'errors':>7}")
+        print(f"\n{name}\n    {'endpoint':34} {'conns':>5} {'req/s':>9} {'(range)':>11} "
+              f"{'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
         self.results = []
         env = app_env(url, AUDIO_DIR, WEB_CONCURRENCY=str(WORKERS))
-        self.run("bare Flask endpoint", env, "scripts.bench_app:bare_app()", signed=False)
-        self.run("skill mix, verification off", env, "scripts.bench_app:skill_app()",
-                 signed=False)
         verified = {**env, "GLIMMERS_VERIFY_REQUESTS": "1", "BENCH_TRUST_ROOT": str(self.root_pem),
                     "BENCH_CERT_BASE": self.cert_base}
-        self.run("skill mix, verification on (cached)", verified, "scripts.bench_app:skill_app()",
-                 signed=True)
+        with ExitStack() as stack:
+            servers = [
+                self.serve(stack, "bare Flask endpoint", env, "scripts.bench_app:bare_app()",
+                           signed=False),
+                self.serve(stack, "skill mix, verification off", env,
+                           "scripts.bench_app:skill_app()", signed=False),
+                self.serve(stack, "skill mix, verification on (cached)", verified,
+                           "scripts.bench_app:skill_app()", signed=True),
+            ]
+            self.measure(servers)
         self.verdicts()
         self.in_process(url)
 
@@ -328,14 +375,18 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per measured run")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per run")
     parser.add_argument("--users", type=int, default=200, help="people in the request mix")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="measured runs per row, interleaved across servers (median shown)")
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     started = time.monotonic()
     manifest = AUDIO_DIR / "manifest.json"
+    threads = runpy.run_path(str(ROOT / "infra" / "gunicorn.conf.py"))["threads"]
     print(f"Glimmers webhook benchmark: {os.cpu_count()} cores; gunicorn {WORKERS} workers, "
-          "infra/gunicorn.conf.py (gthread, 4 threads, keep-alive), no worker recycling;\n"
-          f"wrk, 1 thread, {options.warmup:g} s warm-up + {options.duration:g} s per row; "
+          f"infra/gunicorn.conf.py (gthread, {threads} thread(s), keep-alive), no worker "
+          f"recycling;\nwrk, 1 thread, {options.warmup:g} s warm-up, then {options.rounds} x "
+          f"{options.duration:g} s per row, interleaved across the three servers; "
           f"{options.users} people x 7 requests (launch, log, read one, this week,\n"
           "start practice, PlaybackStarted, PlaybackStopped), replayed round-robin.\n"
           "Note: wrk, gunicorn and the database share the same cores, so every number here "
@@ -352,8 +403,8 @@ def main() -> None:
         stack.callback(certs.stop)
         settings_api = stack.enter_context(settings_api_server())
         settings_api.zones[DEVICE_ID] = "Europe/Berlin"
-        bench = Bench(options.duration, options.warmup, options.users, work, pki, root_pem,
-                      f"http://127.0.0.1:{certs.port}", settings_api, [])
+        bench = Bench(options.duration, options.warmup, options.users, options.rounds, work, pki,
+                      root_pem, f"http://127.0.0.1:{certs.port}", settings_api, [])
         bench.backend("SQLite", f"sqlite:///{work / 'bench.db'}")
         postgres = os.environ.get("GLIMMERS_TEST_POSTGRES_URL")
         if postgres:

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ask_sdk_core.serialize import DefaultSerializer
 from cryptography import x509
 from flask import Flask
 
@@ -102,7 +101,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app,
         Webhook(
             skill=build_skill(services),
-            serializer=DefaultSerializer(),
             verifier=verifier,
             skill_id=settings.skill_id,
             events=SkillEvents(db=database, keys=keys),

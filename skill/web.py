@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ask_sdk_core.serialize import DefaultSerializer
-from ask_sdk_core.skill import CustomSkill
 from flask import (
     Blueprint,
     Flask,
@@ -22,6 +20,7 @@ from flask import (
     send_from_directory,
 )
 
+from skill.alexa.builder import AlexaSkill
 from skill.alexa.envelope import MAX_BODY_BYTES, Envelope, EnvelopeError, decode, to_model
 from skill.alexa.skill_events import SkillEvents
 from skill.alexa.verify import RequestRefusedError, RequestVerifier, check_skill_id
@@ -38,8 +37,7 @@ bp = Blueprint("glimmers", __name__)
 class Webhook:
     """What POST /alexa needs, built by create_app."""
 
-    skill: CustomSkill
-    serializer: DefaultSerializer
+    skill: AlexaSkill
     verifier: RequestVerifier | None
     skill_id: str | None
     events: SkillEvents
@@ -79,13 +77,10 @@ class Webhook:
             log.info("unknown request type answered generically: %.80r", envelope.request_type)
             return unknown_response(envelope)
         try:
-            response = self.skill.invoke(request_envelope=envelope.model, context=None)
+            return self.skill.answer(envelope.model)
         except Exception:  # the SDK re-raises when no exception handler answers
             log.exception("skill failed on %.80r", envelope.request_type)
             return unknown_response(envelope)
-        serialized = self.serializer.serialize(response)
-        assert isinstance(serialized, dict)
-        return serialized
 
 
 def empty_response() -> dict[str, Any]:

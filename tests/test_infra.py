@@ -506,3 +506,37 @@ def test_create_app_is_the_wsgi_target_gunicorn_loads(tmp_path: Path) -> None:
                       "GLIMMERS_AUDIO_DIR": str(tmp_path)})
     assert {rule.rule for rule in app.url_map.iter_rules()} >= {
         "/alexa", "/healthz", "/audio/<file>"}
+
+
+# --- boundaries (../shared/DESIGN.md) ------------------------------------------------------------
+
+BOUNDARIES = {  # top-level package -> the only part of skill/ that may import it
+    "ask_sdk_core": "skill/alexa/", "ask_sdk_model": "skill/alexa/",
+    "ask_sdk_runtime": "skill/alexa/", "sqlalchemy": "skill/store/", "alembic": "skill/store/",
+    "gtts": "skill/render/", "pydub": "skill/render/",
+}
+
+
+def imports_outside_their_boundary() -> list[str]:
+    """`path: module` for each import of a bounded package from outside its part of skill/."""
+    found = []
+    for path in sorted((ROOT / "skill").rglob("*.py")):
+        where = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                allowed = BOUNDARIES.get(module.split(".")[0])
+                if allowed is not None and not where.startswith(allowed):
+                    found.append(f"{where}: {module}")
+    return found
+
+
+def test_only_the_alexa_store_and_render_layers_import_their_libraries() -> None:
+    """ask-sdk stays in skill/alexa, SQLAlchemy in skill/store, gTTS and pydub in skill/render:
+    the domain stays plain Python, testable without an envelope, a database or a network."""
+    assert imports_outside_their_boundary() == []

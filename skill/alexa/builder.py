@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
+from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import SkillBuilder
+from ask_sdk_model import RequestEnvelope
 
 from skill.alexa.handlers import journal, playback, practice, session
 from skill.services import Services
 
 
-def build_skill(services: Services) -> CustomSkill:
+@dataclass(frozen=True)
+class AlexaSkill:
+    """The built skill: answers one request envelope with the response's JSON."""
+
+    skill: CustomSkill
+    serializer: DefaultSerializer = field(default_factory=DefaultSerializer)
+
+    def answer(self, envelope: RequestEnvelope) -> dict[str, Any]:
+        """Dispatches the envelope; raises what no exception handler answered."""
+        response = self.skill.invoke(request_envelope=envelope, context=None)
+        serialized = self.serializer.serialize(response)
+        assert isinstance(serialized, dict)
+        return serialized
+
+
+def build_skill(services: Services) -> AlexaSkill:
     """Registers every handler in dispatch order and returns the skill."""
     builder = SkillBuilder()
     handlers = [
@@ -62,4 +82,4 @@ def build_skill(services: Services) -> CustomSkill:
         builder.add_request_handler(handler)
     builder.add_global_response_interceptor(session.FirstUseNote(services))
     builder.add_exception_handler(session.ErrorHandler())
-    return builder.create()
+    return AlexaSkill(builder.create())

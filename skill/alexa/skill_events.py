@@ -28,6 +28,6 @@ class SkillEvents:
             log.info("skill event noted: %.80r", kind)
             return
         user_id = str(raw["context"]["System"]["user"]["userId"])
-        with self.db.transaction() as session:
-            deleted = repo.delete_person(session, self.keys.key(user_id))
+        with self.db.transaction() as tx:
+            deleted = repo.delete_person(tx, self.keys.key(user_id))
         log.info("skill disabled: data deleted=%s", deleted)

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection
-
 from skill.journal.glimmers import (
     PAGE_SIZE,
     Kind,
@@ -25,7 +23,7 @@ from skill.journal.glimmers import (
 )
 from skill.journal.senses import Sense
 from skill.services import Services
-from skill.store import repo
+from skill.store import Transaction, repo
 from skill.store.repo import Entry, Prefs
 
 log = logging.getLogger(__name__)
@@ -83,10 +81,10 @@ class Journal:
         if prepared.kind is not Kind.ENTRY:
             return Logged(prepared)
         now = self.services.clock()
-        with self.services.db.transaction() as session:
-            person = repo.person_for(session, self.user_key, now)
-            entry = repo.add_glimmer(session, person, prepared.text, sorted(prepared.senses), now)
-            offer = repo.preferences(session, person).offer_linger
+        with self.services.db.transaction() as tx:
+            person = repo.person_for(tx, self.user_key, now)
+            entry = repo.add_glimmer(tx, person, prepared.text, sorted(prepared.senses), now)
+            offer = repo.preferences(tx, person).offer_linger
         return Logged(prepared, entry, offer_linger=offer)
 
     def add_shift(self, glimmer_id: int | None, raw: str | None) -> tuple[Prepared, bool]:
@@ -95,60 +93,62 @@ class Journal:
         if prepared.kind is not Kind.ENTRY:
             return prepared, False
         now = self.services.clock()
-        with self.services.db.transaction() as session:
-            person = repo.find_person(session, self.user_key)
+        with self.services.db.transaction() as tx:
+            person = repo.find_person(tx, self.user_key)
             if person is None:
                 return prepared, False
-            target = repo.glimmer(session, person, glimmer_id) if glimmer_id is not None else None
+            target = repo.glimmer(tx, person, glimmer_id) if glimmer_id is not None else None
             if target is None:
-                target = repo.latest_glimmer(session, person)
+                target = repo.latest_glimmer(tx, person)
                 if target is None or now - target.created_at > SHIFT_WINDOW:
                     return prepared, False
-            repo.set_shift(session, target.id, prepared.text)
+            repo.set_shift(tx, target.id, prepared.text)
             return prepared, True
 
     def set_linger(self, offer: bool) -> None:
         """Turns the offer to linger after logging on or off, for good."""
-        with self.services.db.transaction() as session:
-            person = repo.person_for(session, self.user_key, self.services.clock())
-            repo.set_preferences(session, person, offer_linger=offer)
+        with self.services.db.transaction() as tx:
+            person = repo.person_for(tx, self.user_key, self.services.clock())
+            repo.set_preferences(tx, person, offer_linger=offer)
 
     def random_recent(self, sense: Sense | None, access: DeviceAccess | None) -> Recalled | None:
         """One glimmer from the last thirty days, at random, optionally with one sense."""
         now = self.services.clock()
         start, end = recent_bounds(now)
-        with self.services.db.transaction() as session:
-            person = repo.find_person(session, self.user_key)
+        with self.services.db.transaction() as tx:
+            person = repo.find_person(tx, self.user_key)
             if person is None:
                 return None
             found = repo.random_glimmer(
-                session,
+                tx,
                 person,
                 start,
                 end,
                 chooser=self.services.chooser(),
                 sense=sense.value if sense else None,
             )
-            prefs = repo.preferences(session, person) if found else Prefs()
+            prefs = repo.preferences(tx, person) if found else Prefs()
         if found is None:
             return None
-        zone = _fresh_zone(prefs, now) or self._ask_zone(person, prefs, access, now)
+        zone = _fresh_zone(prefs, now)
+        if zone is None:
+            zone = self._ask_zone(person, prefs, access, now)
         return Recalled(found, zone)
 
     def page(self, period: Period, access: DeviceAccess | None, offset: int) -> Page:
         """Up to three glimmers of a period in the person's time zone, newest first."""
         now = self.services.clock()
-        with self.services.db.transaction() as session:
-            person = repo.find_person(session, self.user_key)
+        with self.services.db.transaction() as tx:
+            person = repo.find_person(tx, self.user_key)
             if person is None:
                 return Page((), more=False)  # nothing to recall, so no need to ask Amazon
-            prefs = repo.preferences(session, person)
+            prefs = repo.preferences(tx, person)
             zone = _fresh_zone(prefs, now)
             if zone is not None:
-                return _page(session, person, period_bounds(period, now, zone), zone, offset)
+                return _page(tx, person, period_bounds(period, now, zone), zone, offset)
         zone = self._ask_zone(person, prefs, access, now)
-        with self.services.db.transaction() as session:
-            return _page(session, person, period_bounds(period, now, zone), zone, offset)
+        with self.services.db.transaction() as tx:
+            return _page(tx, person, period_bounds(period, now, zone), zone, offset)
 
     def _ask_zone(self, person: int, prefs: Prefs, access: DeviceAccess | None,
                   now: datetime) -> tzinfo:
@@ -159,45 +159,45 @@ class Journal:
             if access is not None
             else None
         )
-        with self.services.db.transaction() as session:
+        with self.services.db.transaction() as tx:
             if name is None:
-                repo.set_preferences(session, person,
+                repo.set_preferences(tx, person,
                                      time_zone_checked_at=now - TIME_ZONE_REFRESH + TIME_ZONE_RETRY)
                 return _zone(prefs.time_zone) if prefs.time_zone else UTC
-            repo.set_preferences(session, person, time_zone=name, time_zone_checked_at=now)
+            repo.set_preferences(tx, person, time_zone=name, time_zone_checked_at=now)
         return _zone(name)
 
     def count(self) -> int:
         """The plain total, never a streak."""
-        with self.services.db.transaction() as session:
-            person = repo.find_person(session, self.user_key)
-            return repo.count_glimmers(session, person) if person is not None else 0
+        with self.services.db.transaction() as tx:
+            person = repo.find_person(tx, self.user_key)
+            return repo.count_glimmers(tx, person) if person is not None else 0
 
     def last(self) -> Entry | None:
         """The most recent glimmer."""
-        with self.services.db.transaction() as session:
-            person = repo.find_person(session, self.user_key)
-            return repo.latest_glimmer(session, person) if person is not None else None
+        with self.services.db.transaction() as tx:
+            person = repo.find_person(tx, self.user_key)
+            return repo.latest_glimmer(tx, person) if person is not None else None
 
     def delete(self, glimmer_id: int) -> bool:
         """Deletes one glimmer of this person."""
-        with self.services.db.transaction() as session:
-            person = repo.find_person(session, self.user_key)
+        with self.services.db.transaction() as tx:
+            person = repo.find_person(tx, self.user_key)
             if person is None:
                 return False
-            return repo.delete_glimmer(session, person, glimmer_id)
+            return repo.delete_glimmer(tx, person, glimmer_id)
 
     def delete_everything(self) -> bool:
         """Deletes the person and everything kept about them."""
-        with self.services.db.transaction() as session:
-            return repo.delete_person(session, self.user_key)
+        with self.services.db.transaction() as tx:
+            return repo.delete_person(tx, self.user_key)
 
 
-def _page(session: Connection, person: int, bounds: tuple[datetime, datetime], zone: tzinfo,
+def _page(tx: Transaction, person: int, bounds: tuple[datetime, datetime], zone: tzinfo,
           offset: int) -> Page:
     """One page of a person's glimmers between the bounds, newest first."""
     start, end = bounds
-    found = repo.glimmers_between(session, person, start, end, limit=PAGE_SIZE + 1, offset=offset)
+    found = repo.glimmers_between(tx, person, start, end, limit=PAGE_SIZE + 1, offset=offset)
     return Page(tuple(found[:PAGE_SIZE]), more=len(found) > PAGE_SIZE, zone=zone)
 
 

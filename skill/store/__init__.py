@@ -1,10 +1,12 @@
 """Storage: SQLAlchemy models, the engine and repository functions.
 
-Repository functions take a `Session`; the caller owns the transaction
-(`with database.transaction() as session: ...`).
+Repository functions take a `Transaction` (a Connection in a transaction); the caller owns
+it (`with database.transaction() as tx: ...`).
 """
 
-from skill.store.db import Database, StorageError
+from skill.store.db import Database, StorageError, Transaction
 from skill.store.models import Glimmer, Person, Preferences, Progress
 
-__all__ = ["Database", "Glimmer", "Person", "Preferences", "Progress", "StorageError"]
+__all__ = [
+    "Database", "Glimmer", "Person", "Preferences", "Progress", "StorageError", "Transaction",
+]

@@ -18,6 +18,10 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
+# What repository functions take: one transaction's connection (Database.transaction()).
+Transaction = Connection
+
+
 class StorageError(Exception):
     """The database could not be reached or refused the work; nothing was saved."""
 

@@ -84,9 +84,9 @@ def as_positions(rows: Iterable[repo.ProgressRow]) -> list[Position]:
 def positions(services: Services, handler_input: HandlerInput) -> list[Position]:
     """The person's stored progress, most recently touched first (nothing created)."""
     key = services.keys.key(request.user_id(handler_input))
-    with services.db.transaction() as session:
-        person = repo.find_person(session, key)
-        rows = repo.all_progress(session, person) if person is not None else []
+    with services.db.transaction() as tx:
+        person = repo.find_person(tx, key)
+        rows = repo.all_progress(tx, person) if person is not None else []
     return as_positions(rows)
 
 
@@ -97,9 +97,9 @@ def save(services: Services, handler_input: HandlerInput, token: str, done: Reco
         log.info("progress for an unknown token ignored: %.120r", token)
         return False
     key = services.keys.key(request.user_id(handler_input))
-    with services.db.transaction() as session:
-        person = repo.person_for(session, key, services.clock())
-        repo.save_progress(session, person, content_id=item.id, token=token,
+    with services.db.transaction() as tx:
+        person = repo.person_for(tx, key, services.clock())
+        repo.save_progress(tx, person, content_id=item.id, token=token,
                            offset_ms=done.offset_ms, completed=done.completed,
                            now=services.clock())
     return True

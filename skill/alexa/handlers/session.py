@@ -51,9 +51,9 @@ class LaunchHandler(Handler):
         say = speech(handler_input)
         key = self.services.keys.key(request.user_id(handler_input))
         now = self.services.clock()
-        with self.services.db.transaction() as session:
-            person, first_visit = repo.visit(session, key, now)
-            progress = as_positions(repo.all_progress(session, person))
+        with self.services.db.transaction() as tx:
+            person, first_visit = repo.visit(tx, key, now)
+            progress = as_positions(repo.all_progress(tx, person))
         request.session_attributes(handler_input)[NOTE_HEARD] = True
         lesson = lesson_in_progress(progress, self.services.library)
         if first_visit:
@@ -179,8 +179,8 @@ class FirstUseNote(AbstractResponseInterceptor):
             return
         key = self.services.keys.key(request.user_id(handler_input))
         try:
-            with self.services.db.transaction() as session:
-                first = repo.mark_note_heard(session, key, self.services.clock())
+            with self.services.db.transaction() as tx:
+                first = repo.mark_note_heard(tx, key, self.services.clock())
         except StorageError:
             return  # the note waits for the next answer; this one still goes out
         attributes[NOTE_HEARD] = True
