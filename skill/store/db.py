@@ -62,6 +62,16 @@ def make_engine(url: str, **options: Any) -> Engine:
     return create_engine(url, **options)
 
 
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """Turns any database failure into StorageError (logged by type only, never with data)."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        log.warning("database error: %s", type(error).__name__)
+        raise StorageError(type(error).__name__) from error
+
+
 class Database:
     """Owns the engine and hands out transactions; the caller decides their scope."""
 
@@ -77,22 +87,14 @@ class Database:
         The request path runs Core statements on it (skill/store/repo.py). Any database
         failure comes out as StorageError so callers can answer kindly.
         """
-        try:
-            with self.engine.begin() as connection:
-                yield connection
-        except SQLAlchemyError as error:
-            log.warning("database error: %s", type(error).__name__)
-            raise StorageError(type(error).__name__) from error
+        with _storage_errors(), self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """An ORM session in a transaction, for tests and tools that want model objects."""
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except SQLAlchemyError as error:
-            log.warning("database error: %s", type(error).__name__)
-            raise StorageError(type(error).__name__) from error
+        with _storage_errors(), self._sessions.begin() as session:
+            yield session
 
     def ping(self) -> bool:
         """Answers whether the database responds to a trivial query."""
