@@ -453,3 +453,16 @@ def test_to_model_builds_what_the_sdk_serializer_builds(request_body: dict[str, 
         assert built == expected
         assert type(built.request) is type(expected.request)
         assert built.to_dict() == expected.to_dict()
+
+
+def test_the_model_does_not_share_free_form_values_with_the_raw_envelope() -> None:
+    """Session attributes are the handlers' to change; the raw envelope stays as it was sent."""
+    request = {"requestId": "amzn1.echo-api.request.R", "timestamp": "2026-11-26T15:00:00Z",
+               "locale": "en-US", "type": "LaunchRequest"}
+    raw = decode(json.dumps({"version": "1.0", "context": RICH_CONTEXT, "request": request,
+                             "session": RICH_SESSION}).encode())
+    model = to_model(raw).model
+    assert model is not None and model.session is not None
+    model.session.attributes["deep"]["a"].append(2)
+    model.session.attributes["new"] = True
+    assert raw["session"]["attributes"] == RICH_SESSION["attributes"]

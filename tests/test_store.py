@@ -131,9 +131,12 @@ def test_a_visit_says_whether_the_note_is_still_to_be_said(database: Database) -
         assert repo.mark_note_heard(connection, "k", NOW) is False
         other = repo.person_for(connection, "other", NOW)
         assert repo.visit(connection, "other", NOW) == (other, True)
+        third = repo.person_for(connection, "third", NOW)
+        assert repo.mark_note_heard(connection, "third", NOW) is True  # a one-shot said it
+        assert repo.visit(connection, "third", NOW) == (third, False)
     with database.session() as session:
         stored = session.scalars(select(Person).order_by(Person.id)).all()
-    assert [(p.disclaimer_heard, p.last_visit_at) for p in stored] == [(True, NOW), (True, NOW)]
+    assert [(p.disclaimer_heard, p.last_visit_at) for p in stored] == [(True, NOW)] * 3
 
 
 def test_foreign_keys_are_enforced(database: Database) -> None:

@@ -13,6 +13,7 @@ off before parsing, so that neither `json` nor the walk can run out of stack on 
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -176,7 +177,7 @@ def _clean(value: Any, type_name: str, path: str, depth: int) -> Any:
     if type_name in _PRIMITIVES:
         return _primitive(value, _PRIMITIVES[type_name])
     if type_name == "object":
-        return value
+        return copy.deepcopy(value)  # handlers may change it (session attributes); raw stays
     if type_name in {"datetime", "date"}:
         return _datetime(value, type_name)
     try:

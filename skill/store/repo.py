@@ -94,10 +94,8 @@ _ADD_PERSON = _per_dialect(
     .values(user_key=bindparam("user_key"), created_at=bindparam("now"), disclaimer_heard=False)
     .on_conflict_do_nothing(index_elements=["user_key"])
 )
-_VISIT = (
-    update(PEOPLE)
-    .where(PEOPLE.c.id == bindparam("person"))
-    .values(disclaimer_heard=True, last_visit_at=bindparam("now"))
+_VISIT = update(PEOPLE).where(PEOPLE.c.id == bindparam("person")).values(
+    last_visit_at=bindparam("now")
 )
 _NOTE_HEARD = (
     update(PEOPLE)
@@ -129,11 +127,14 @@ def person_for(connection: Connection, user_key: str, now: datetime) -> int:
 
 def visit(connection: Connection, user_key: str, now: datetime) -> tuple[int, bool]:
     """Records a visit and marks the one-time note heard; returns the id and whether the note
-    was still to be said."""
+    is this visit's to say (True once, even when two first requests race)."""
     row = connection.execute(_FIND_PERSON, {"user_key": user_key}).first()
     person = int(row.id) if row is not None else person_for(connection, user_key, now)
+    first = False
+    if row is None or not row.disclaimer_heard:
+        first = bool(connection.execute(_NOTE_HEARD, {"key": user_key}).rowcount)
     connection.execute(_VISIT, {"person": person, "now": now})
-    return person, row is None or not row.disclaimer_heard
+    return person, first
 
 
 def mark_note_heard(connection: Connection, user_key: str, now: datetime) -> bool:
