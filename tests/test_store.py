@@ -179,9 +179,6 @@ def test_progress_is_upserted_and_completion_sticks(database: Database) -> None:
     with database.transaction() as connection:
         assert repo.all_progress(connection, person) == [
             repo.ProgressRow("l2", "l2@a", 0, False), repo.ProgressRow("l1", "l1@a", 500, True)]
-        assert repo.progress_for(connection, person, "l1") == repo.ProgressRow(
-            "l1", "l1@a", 500, True)
-        assert repo.progress_for(connection, person, "l3") is None
     with database.session() as session:
         rows = session.scalars(select(Progress).order_by(Progress.content_id)).all()
     assert [(row.completed, row.offset_ms) for row in rows] == [(True, 500), (False, 0)]

@@ -335,9 +335,6 @@ def delete_glimmer(connection: Connection, person: int, glimmer_id: int) -> bool
 # --- Progress ---------------------------------------------------------------------------------
 _POSITION_COLUMNS = (PROGRESS.c.content_id, PROGRESS.c.token, PROGRESS.c.offset_ms,
                      PROGRESS.c.completed)
-_PROGRESS_FOR = select(*_POSITION_COLUMNS).where(
-    PROGRESS.c.person_id == bindparam("person"), PROGRESS.c.content_id == bindparam("content_id")
-)
 _ALL_PROGRESS = (
     select(*_POSITION_COLUMNS)
     .where(PROGRESS.c.person_id == bindparam("person"))
@@ -368,12 +365,6 @@ _SAVE_PROGRESS = _per_dialect(_save_progress)
 
 def _progress_row(row: Any) -> ProgressRow:
     return ProgressRow(row.content_id, row.token, int(row.offset_ms), bool(row.completed))
-
-
-def progress_for(connection: Connection, person: int, content_id: str) -> ProgressRow | None:
-    """The stored progress of one practice or lesson."""
-    row = connection.execute(_PROGRESS_FOR, {"person": person, "content_id": content_id}).first()
-    return _progress_row(row) if row is not None else None
 
 
 def all_progress(connection: Connection, person: int) -> list[ProgressRow]:
